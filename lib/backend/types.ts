@@ -1,0 +1,165 @@
+/**
+ * The backend interface (private). It mirrors the user-mode package function
+ * table (SECPKG_USER_FUNCTION_TABLE) plus the SSPI calls this library uses.
+ * Handles are opaque objects owned by the backend; the public classes in
+ * lib/context.ts never look inside them.
+ */
+import type { SecBuffer } from '../secbuffer.js';
+
+/** Opaque credential handle (CredHandle). */
+export interface CredHandleRef {
+  readonly kind: 'cred';
+}
+
+/** Opaque context handle (CtxtHandle). */
+export interface CtxtHandleRef {
+  readonly kind: 'ctxt';
+}
+
+/** A token HANDLE held by this process (closed with CloseHandle). */
+export interface TokenHandleRef {
+  readonly kind: 'token';
+  /** The raw HANDLE value in this process, for diagnostics and the handoff only. */
+  readonly value: bigint;
+  close(): void;
+}
+
+export type CredentialUse = 'inbound' | 'outbound' | 'both';
+
+/** A fallback credential-store entry; exactly one of password or ntHash. */
+export interface UserEntry {
+  domain: string;
+  user: string;
+  password?: string;
+  /** 16-byte NT hash (MD4 of the UTF-16LE password), Buffer or hex. */
+  ntHash?: Buffer | string;
+}
+
+export interface AuthIdentity {
+  user: string;
+  domain: string;
+  password: string;
+}
+
+export interface AcquireCredentialsRequest {
+  packageName: string;
+  use: CredentialUse;
+  identity?: AuthIdentity;
+  /** Fallback server store: entries, or read from a `DOMAIN:user:password` file. */
+  users?: UserEntry[] | string;
+}
+
+export interface AcquiredCredentials {
+  cred: CredHandleRef;
+  /** Expiry as ms since epoch, when the package reports one. */
+  expiry?: number;
+}
+
+export interface HandshakeRequest {
+  /** Existing context, or null on the first call. */
+  context: CtxtHandleRef | null;
+  /** ISC_REQ_* or ASC_REQ_* bits. */
+  flags: number;
+  /** InitializeSecurityContextW only: the SPN. */
+  target?: string;
+  /** Input buffers (SECBUFFER_TOKEN, SECBUFFER_CHANNEL_BINDINGS, ...). */
+  input: SecBuffer[];
+}
+
+export interface HandshakeResult {
+  context: CtxtHandleRef;
+  /** SEC_E_OK, SEC_I_CONTINUE_NEEDED, SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE. */
+  status: number;
+  /** Output buffers: the token, and SECBUFFER_EXTRA / SECBUFFER_MISSING if any. */
+  output: SecBuffer[];
+  /** ISC_RET_* / ASC_RET_* bits. */
+  contextAttributes: number;
+  expiry?: number;
+}
+
+export interface ExportResult {
+  packed: Buffer;
+  token?: TokenHandleRef;
+}
+
+export interface ContextNames {
+  /** `DOMAIN\user` of the client (SECPKG_ATTR_NAMES on the server side). */
+  clientName: string;
+  /** SECPKG_ATTR_NATIVE_NAMES where the package offers it. */
+  serverName?: string;
+}
+
+export interface ContextSizes {
+  cbMaxToken: number;
+  cbMaxSignature: number;
+  cbBlockSize: number;
+  cbSecurityTrailer: number;
+}
+
+export interface PackageInfo {
+  name: string;
+  comment: string;
+  capabilities: number;
+  version: number;
+  rpcId: number;
+  maxToken: number;
+}
+
+export interface ContextLifespan {
+  start: number;
+  expiry: number;
+}
+
+/** The attribute a query asks for, and what it returns. */
+export interface ContextAttributeMap {
+  names: ContextNames;
+  nativeNames: { clientName: string; serverName: string };
+  sizes: ContextSizes;
+  flags: number;
+  packageInfo: PackageInfo;
+  lifespan: ContextLifespan;
+}
+
+export type ContextAttribute = keyof ContextAttributeMap;
+
+export interface Backend {
+  readonly name: 'native' | 'fallback';
+  /** EnumerateSecurityPackagesW. */
+  enumerateSecurityPackages(): PackageInfo[];
+  /** AcquireCredentialsHandleW / SpAcquireCredentialsHandle. */
+  acquireCredentialsHandle(req: AcquireCredentialsRequest): Promise<AcquiredCredentials>;
+  /** FreeCredentialsHandle. Idempotent. */
+  freeCredentialsHandle(cred: CredHandleRef): void;
+  /** InitializeSecurityContextW. Throws SspiError for failure statuses. */
+  initializeSecurityContext(cred: CredHandleRef, req: HandshakeRequest): Promise<HandshakeResult>;
+  /** AcceptSecurityContext. Throws SspiError for failure statuses. */
+  acceptSecurityContext(cred: CredHandleRef, req: HandshakeRequest): Promise<HandshakeResult>;
+  /** CompleteAuthToken, after SEC_I_COMPLETE_NEEDED. */
+  completeAuthToken(ctx: CtxtHandleRef, buffers: SecBuffer[]): void;
+  /** ExportSecurityContext / SpExportSecurityContext. flags: SECPKG_CONTEXT_EXPORT_*. */
+  exportSecurityContext(ctx: CtxtHandleRef, flags: number): Promise<ExportResult>;
+  /** ImportSecurityContextW / SpImportSecurityContext. */
+  importSecurityContext(packageName: string, packed: Buffer, token?: TokenHandleRef): Promise<CtxtHandleRef>;
+  /** QueryContextAttributesW. */
+  queryContextAttributes<K extends ContextAttribute>(ctx: CtxtHandleRef, attribute: K): ContextAttributeMap[K];
+  /** MakeSignature: returns the signature (SECBUFFER_TOKEN). */
+  makeSignature(ctx: CtxtHandleRef, data: Buffer): Buffer;
+  /** VerifySignature: throws SEC_E_MESSAGE_ALTERED / SEC_E_OUT_OF_SEQUENCE. */
+  verifySignature(ctx: CtxtHandleRef, data: Buffer, signature: Buffer): void;
+  /** EncryptMessage: returns trailer || ciphertext || padding. */
+  encryptMessage(ctx: CtxtHandleRef, data: Buffer): Buffer;
+  /** DecryptMessage of trailer || ciphertext || padding. */
+  decryptMessage(ctx: CtxtHandleRef, message: Buffer): Buffer;
+  /** ImpersonateSecurityContext (calling thread). */
+  impersonateSecurityContext(ctx: CtxtHandleRef): void;
+  /** RevertSecurityContext. */
+  revertSecurityContext(ctx: CtxtHandleRef): void;
+  /** QuerySecurityContextToken: a new token handle the caller closes. */
+  querySecurityContextToken(ctx: CtxtHandleRef): TokenHandleRef;
+  /** DuplicateHandle of a token into another process; returns the value valid there. */
+  duplicateTokenToProcess(token: TokenHandleRef, targetPid: number): bigint;
+  /** Adopt a token HANDLE value that another process duplicated into this one. */
+  adoptToken(value: bigint): TokenHandleRef;
+  /** DeleteSecurityContext. Idempotent. */
+  deleteSecurityContext(ctx: CtxtHandleRef): void;
+}

@@ -1,0 +1,303 @@
+import { SspiError } from './errors.js';
+import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakeResult } from './backend/types.js';
+import type { Credentials } from './credentials.js';
+import { ExportedContext } from './exported.js';
+import { AscReq, IscReq, SecPkgContextExport } from './flags.js';
+import { kBackend, kHandle } from './internal.js';
+import { inspectSymbol } from './redact.js';
+import { SecBufferType, findBuffer, type SecBuffer } from './secbuffer.js';
+import { SecStatus } from './status.js';
+
+export interface StepResult {
+  /** Token to send to the peer, if any. */
+  token?: Buffer;
+  /** True once the context is established. */
+  done: boolean;
+}
+
+export interface ExportOptions {
+  /** SECPKG_CONTEXT_EXPORT_RESET_NEW: the imported copy restarts sequence numbers and cipher state. */
+  resetNew?: boolean;
+  /** SECPKG_CONTEXT_EXPORT_DELETE_OLD: this context is deleted by the export. */
+  deleteOld?: boolean;
+}
+
+const OK = SecStatus.SEC_E_OK!;
+const CONTINUE = SecStatus.SEC_I_CONTINUE_NEEDED!;
+const COMPLETE = SecStatus.SEC_I_COMPLETE_NEEDED!;
+const COMPLETE_AND_CONTINUE = SecStatus.SEC_I_COMPLETE_AND_CONTINUE!;
+
+/** What every security context offers once established: names, message protection, export, impersonation. */
+export abstract class ContextBase implements Disposable {
+  readonly packageName: string;
+  protected handle: CtxtHandleRef | null = null;
+  protected established = false;
+  protected attributes = 0;
+  #names: ContextNames | undefined;
+  #sizes: ContextSizes | undefined;
+  protected readonly backend: Backend;
+
+  protected constructor(backend: Backend, packageName: string) {
+    this.backend = backend;
+    this.packageName = packageName;
+  }
+
+  /** True once the handshake completed (always true for an imported context). */
+  get isEstablished(): boolean {
+    return this.established && this.handle !== null;
+  }
+
+  get closed(): boolean {
+    return this.handle === null && this.established;
+  }
+
+  protected live(operation: string): CtxtHandleRef {
+    if (!this.handle || !this.established) {
+      throw new SspiError('SEC_E_INVALID_HANDLE', operation, this.established ? 'the context is closed or was deleted' : 'the context is not established');
+    }
+    return this.handle;
+  }
+
+  /** SECPKG_ATTR_NAMES: `{ clientName }` as `DOMAIN\user`. */
+  get names(): ContextNames {
+    this.#names ??= this.backend.queryContextAttributes(this.live('QueryContextAttributesW'), 'names');
+    return this.#names;
+  }
+
+  /** The negotiated ISC_RET_* / ASC_RET_* bits. */
+  get flags(): number {
+    if (this.handle && this.established) {
+      try {
+        return this.backend.queryContextAttributes(this.handle, 'flags') >>> 0;
+      } catch (e) {
+        // Packages without SECPKG_ATTR_FLAGS report through the handshake's pfContextAttr.
+        if (!(e instanceof SspiError) || e.code !== 'SEC_E_UNSUPPORTED_FUNCTION') throw e;
+      }
+    }
+    return this.attributes >>> 0;
+  }
+
+  /** SECPKG_ATTR_SIZES. */
+  get sizes(): ContextSizes {
+    this.#sizes ??= this.backend.queryContextAttributes(this.live('QueryContextAttributesW'), 'sizes');
+    return this.#sizes;
+  }
+
+  /** MakeSignature: the signature of `data`. */
+  sign(data: Uint8Array): Buffer {
+    return this.backend.makeSignature(this.live('MakeSignature'), toBuffer(data, 'MakeSignature'));
+  }
+
+  /** VerifySignature: true, or throws SEC_E_MESSAGE_ALTERED / SEC_E_OUT_OF_SEQUENCE. */
+  verify(data: Uint8Array, signature: Uint8Array): true {
+    this.backend.verifySignature(this.live('VerifySignature'), toBuffer(data, 'VerifySignature'), toBuffer(signature, 'VerifySignature'));
+    return true;
+  }
+
+  /** EncryptMessage: trailer || ciphertext || padding. */
+  encrypt(data: Uint8Array): Buffer {
+    return this.backend.encryptMessage(this.live('EncryptMessage'), toBuffer(data, 'EncryptMessage'));
+  }
+
+  /** DecryptMessage of what the peer's encrypt() produced. */
+  decrypt(message: Uint8Array): Buffer {
+    return this.backend.decryptMessage(this.live('DecryptMessage'), toBuffer(message, 'DecryptMessage'));
+  }
+
+  /**
+   * Run `fn` as the client (ImpersonateSecurityContext), reverting in a
+   * finally. fn must be synchronous: impersonation belongs to this thread,
+   * and work after an await runs elsewhere, not impersonated.
+   */
+  impersonate<T>(fn: () => T): T {
+    const op = 'ImpersonateSecurityContext';
+    if (typeof fn !== 'function') throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'impersonate(fn) needs a function');
+    if (fn.constructor?.name === 'AsyncFunction') {
+      throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'impersonate(fn) needs a synchronous function: work after an await would not run as the client');
+    }
+    const h = this.live(op);
+    this.backend.impersonateSecurityContext(h);
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.backend.revertSecurityContext(h);
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      // Already reverted: the promise's continuation would not have been impersonated.
+      (result as unknown as Promise<unknown>).catch(() => undefined);
+      throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'impersonate(fn) needs a synchronous function: it returned a promise, and work after an await would not run as the client');
+    }
+    return result;
+  }
+
+  /** ExportSecurityContext. With deleteOld this context is closed afterwards. */
+  async export(options: ExportOptions = {}): Promise<ExportedContext> {
+    const h = this.live('ExportSecurityContext');
+    const flags = (options.resetNew ? SecPkgContextExport.RESET_NEW : 0) | (options.deleteOld ? SecPkgContextExport.DELETE_OLD : 0);
+    const { packed, token } = await this.backend.exportSecurityContext(h, flags);
+    if (options.deleteOld) this.forget();
+    return new ExportedContext(this.packageName, packed, token, this.backend);
+  }
+
+  /** DeleteSecurityContext. Closing twice is a no-op. */
+  close(): void {
+    const h = this.handle;
+    this.forget();
+    if (h) this.backend.deleteSecurityContext(h);
+  }
+
+  private forget(): void {
+    this.handle = null;
+    this.established = true; // closed contexts report SEC_E_INVALID_HANDLE "closed"
+    this.#names = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal */
+  get [kBackend](): Backend {
+    return this.backend;
+  }
+
+  [inspectSymbol](): string {
+    const state = this.handle === null ? (this.established ? 'closed' : 'new') : this.established ? 'established' : 'handshake';
+    return `${this.constructor.name} { packageName: '${this.packageName}', state: '${state}' }`;
+  }
+
+  toJSON(): object {
+    return { type: this.constructor.name, packageName: this.packageName, established: this.isEstablished };
+  }
+}
+
+function toBuffer(data: Uint8Array, operation: string): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new SspiError('SEC_E_INVALID_PARAMETER', operation, 'data must be a Buffer or Uint8Array');
+}
+
+/** Shared handshake loop for client and server. */
+abstract class HandshakeContext extends ContextBase {
+  readonly #cred: Credentials;
+  #busy = false;
+  protected readonly requestFlags: number;
+
+  protected constructor(cred: Credentials, flags: number) {
+    super(cred[kBackend], cred.packageName);
+    this.#cred = cred;
+    this.requestFlags = flags >>> 0;
+  }
+
+  protected abstract call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult>;
+  protected abstract get operation(): string;
+
+  /** One leg of the handshake. */
+  async step(input?: Uint8Array): Promise<StepResult> {
+    const op = this.operation;
+    if (this.established) throw new SspiError('SEC_E_INVALID_HANDLE', op, this.handle ? 'the handshake is already complete' : 'the context is closed');
+    if (this.#busy) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'a step is already in progress');
+    const buffers: SecBuffer[] = input && input.length ? [{ type: SecBufferType.TOKEN, buffer: toBuffer(input, op) }] : [];
+    this.#busy = true;
+    let result: HandshakeResult;
+    try {
+      result = await this.call(this.#cred, buffers);
+    } catch (e) {
+      this.fail();
+      throw e;
+    } finally {
+      this.#busy = false;
+    }
+    this.handle = result.context;
+    this.attributes = result.contextAttributes;
+    if (result.status === COMPLETE || result.status === COMPLETE_AND_CONTINUE) {
+      this.backend.completeAuthToken(result.context, result.output);
+    }
+    const tokenBuf = findBuffer(result.output, SecBufferType.TOKEN)?.buffer;
+    const token = tokenBuf && tokenBuf.length ? tokenBuf : undefined;
+    const done = result.status === OK || result.status === COMPLETE;
+    if (!done && result.status !== CONTINUE && result.status !== COMPLETE_AND_CONTINUE) {
+      this.fail();
+      throw new SspiError(result.status, op, 'unexpected status from the package');
+    }
+    this.established = done;
+    return token ? { token, done } : { done };
+  }
+
+  private fail(): void {
+    const h = this.handle;
+    this.handle = null;
+    this.established = true;
+    if (h) this.backend.deleteSecurityContext(h);
+  }
+
+  protected get cred(): Credentials {
+    return this.#cred;
+  }
+}
+
+export interface ClientContextOptions {
+  /** Service principal name, e.g. `HTTP/server.example.com`. */
+  target?: string;
+  /** ISC_REQ_* bits. */
+  flags?: number;
+}
+
+export interface ServerContextOptions {
+  /** ASC_REQ_* bits. */
+  flags?: number;
+}
+
+/** Default requests: sign and seal with replay and sequence detection, as a connection. */
+export const DEFAULT_ISC_REQ = IscReq.CONFIDENTIALITY | IscReq.INTEGRITY | IscReq.REPLAY_DETECT | IscReq.SEQUENCE_DETECT | IscReq.CONNECTION;
+export const DEFAULT_ASC_REQ = AscReq.CONFIDENTIALITY | AscReq.INTEGRITY | AscReq.REPLAY_DETECT | AscReq.SEQUENCE_DETECT | AscReq.CONNECTION;
+
+/** The client side: InitializeSecurityContextW. */
+export class ClientContext extends HandshakeContext {
+  readonly target: string | undefined;
+
+  constructor(cred: Credentials, options: ClientContextOptions = {}) {
+    super(cred, options.flags ?? DEFAULT_ISC_REQ);
+    this.target = options.target;
+  }
+
+  protected get operation(): string {
+    return 'InitializeSecurityContextW';
+  }
+
+  protected call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult> {
+    return this.backend.initializeSecurityContext(cred[kHandle](this.operation), {
+      context: this.handle,
+      flags: this.requestFlags,
+      ...(this.target !== undefined ? { target: this.target } : {}),
+      input,
+    });
+  }
+}
+
+/** The server side: AcceptSecurityContext. */
+export class ServerContext extends HandshakeContext {
+  constructor(cred: Credentials, options: ServerContextOptions = {}) {
+    super(cred, options.flags ?? DEFAULT_ASC_REQ);
+  }
+
+  protected get operation(): string {
+    return 'AcceptSecurityContext';
+  }
+
+  protected call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult> {
+    if (input.length === 0) return Promise.reject(new SspiError('SEC_E_INVALID_TOKEN', this.operation, 'the server needs the client token'));
+    return this.backend.acceptSecurityContext(cred[kHandle](this.operation), { context: this.handle, flags: this.requestFlags, input });
+  }
+}
+
+/** A context rebuilt by importContext (ImportSecurityContextW). */
+export class SecurityContext extends ContextBase {
+  /** @internal */
+  constructor(backend: Backend, packageName: string, handle: CtxtHandleRef) {
+    super(backend, packageName);
+    this.handle = handle;
+    this.established = true;
+  }
+}

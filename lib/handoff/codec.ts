@@ -1,0 +1,235 @@
+/**
+ * The handoff envelope: a versioned binary frame that carries an exported
+ * context between processes. Layout: docs/handoff-format.md. Decoding is
+ * strict and every failure is an SspiError.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { SspiError } from '../errors.js';
+import type { ExportedContext } from '../exported.js';
+import { kBackend } from '../internal.js';
+import { inspectSymbol, redactedBytes } from '../redact.js';
+
+export const HANDOFF_MAGIC = Buffer.from('SSPX', 'latin1');
+export const HANDOFF_VERSION = 1;
+export const HANDOFF_KEY_BYTES = 32;
+/** Upper bound on packed context size; real contexts are a few KiB. */
+export const HANDOFF_MAX_PACKED = 1 << 20;
+export const DEFAULT_TTL_MS = 30_000;
+
+const FLAG_SEALED = 0x01;
+const FIXED = 61; // bytes before the package name
+const NONCE = 12;
+const TAG = 16;
+const OP_ENCODE = 'EncodeHandoff';
+const OP_DECODE = 'DecodeHandoff';
+
+export type TokenTransport = { mode: 'none' } | { mode: 'handle'; value: bigint; targetPid: number };
+
+export interface HandoffHeader {
+  version: number;
+  sealed: boolean;
+  /** 16 random bytes, hex. */
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  sourcePid: number;
+  /** 0 means any process. */
+  targetPid: number;
+  packageName: string;
+  token: TokenTransport;
+  /** Length of the packed context (ciphertext length when sealed). */
+  packedLength: number;
+  /** Whole envelope length. */
+  length: number;
+}
+
+export interface EncodeHandoffOptions {
+  /** 32-byte key both processes share: seals the envelope with AES-256-GCM. */
+  key?: Uint8Array;
+  /** The importing process. Required to carry a Windows token (it is duplicated there). */
+  targetPid?: number;
+  /** Lifetime of the envelope (default 30 s). */
+  ttlMs?: number;
+}
+
+export interface DecodeHandoffOptions {
+  key?: Uint8Array;
+  /** Parse and check the header only: the packed bytes are not returned (used by `inspect`). */
+  headerOnly?: boolean;
+}
+
+/** A decoded envelope. `packed` is secret and hidden from inspect/JSON. */
+export class DecodedHandoff {
+  readonly header: HandoffHeader;
+  readonly #packed: Buffer | undefined;
+
+  constructor(header: HandoffHeader, packed: Buffer | undefined) {
+    this.header = header;
+    this.#packed = packed;
+  }
+
+  get packed(): Buffer | undefined {
+    return this.#packed;
+  }
+
+  [inspectSymbol](): string {
+    return `DecodedHandoff { id: '${this.header.id}', packageName: '${this.header.packageName}', sealed: ${this.header.sealed}, packed: ${redactedBytes(this.#packed)} }`;
+  }
+
+  toJSON(): object {
+    return { header: { ...this.header, token: tokenJson(this.header.token) }, packed: redactedBytes(this.#packed) };
+  }
+}
+
+function tokenJson(t: TokenTransport): object {
+  return t.mode === 'none' ? t : { mode: t.mode, value: t.value.toString(), targetPid: t.targetPid };
+}
+
+function checkKey(key: Uint8Array | undefined, op: string): Buffer | undefined {
+  if (key === undefined) return undefined;
+  if (!(key instanceof Uint8Array) || key.length !== HANDOFF_KEY_BYTES) {
+    throw new SspiError('SEC_E_INVALID_PARAMETER', op, `key must be ${HANDOFF_KEY_BYTES} bytes`);
+  }
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+}
+
+function checkPid(pid: number | undefined, op: string): number {
+  if (pid === undefined) return 0;
+  if (!Number.isInteger(pid) || pid <= 0 || pid > 0xffffffff) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'targetPid must be a positive 32-bit integer');
+  return pid;
+}
+
+/** Encode an exported context. With a token and no targetPid, the token is duplicated into this process. */
+export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffOptions = {}): Buffer {
+  const key = checkKey(options.key, OP_ENCODE);
+  let targetPid = checkPid(options.targetPid, OP_ENCODE);
+  const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
+  if (!Number.isFinite(ttl) || ttl <= 0) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'ttlMs must be a positive number');
+  const name = Buffer.from(exported.packageName, 'utf8');
+  if (name.length === 0 || name.length > 255) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'package name must be 1..255 bytes');
+  const packed = exported.packed;
+  if (packed.length === 0 || packed.length > HANDOFF_MAX_PACKED) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'packed context is empty or too large');
+
+  let tokenMode = 0;
+  let tokenValue = 0n;
+  if (exported.token) {
+    const backend = exported[kBackend];
+    if (!backend) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'the token has no backend to duplicate it');
+    if (targetPid === 0) targetPid = process.pid;
+    tokenValue = backend.duplicateTokenToProcess(exported.token, targetPid);
+    tokenMode = 1;
+  }
+
+  const now = Date.now();
+  const header = Buffer.alloc(FIXED + name.length + (key ? NONCE : 0) + 4);
+  HANDOFF_MAGIC.copy(header, 0);
+  header[4] = HANDOFF_VERSION;
+  header[5] = key ? FLAG_SEALED : 0;
+  // 6..7 reserved
+  randomBytes(16).copy(header, 8);
+  header.writeBigUInt64LE(BigInt(now), 24);
+  header.writeBigUInt64LE(BigInt(Math.ceil(now + ttl)), 32);
+  header.writeUInt32LE(process.pid >>> 0, 40);
+  header.writeUInt32LE(targetPid >>> 0, 44);
+  header[48] = tokenMode;
+  // 49..51 reserved
+  header.writeBigUInt64LE(tokenValue, 52);
+  header[60] = name.length;
+  name.copy(header, FIXED);
+  let off = FIXED + name.length;
+  if (!key) {
+    header.writeUInt32LE(packed.length, off);
+    return Buffer.concat([header, packed]);
+  }
+  const nonce = randomBytes(NONCE);
+  nonce.copy(header, off);
+  off += NONCE;
+  header.writeUInt32LE(packed.length, off);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(header);
+  const body = Buffer.concat([cipher.update(packed), cipher.final(), cipher.getAuthTag()]);
+  return Buffer.concat([header, body]);
+}
+
+function bad(detail: string): SspiError {
+  return new SspiError('SEC_E_INVALID_TOKEN', OP_DECODE, detail);
+}
+
+/** Parse the header; throws SEC_E_INVALID_TOKEN on any structural fault. */
+export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; bodyOffset: number } {
+  if (!(input instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_DECODE, 'envelope must be a Buffer or Uint8Array');
+  const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (b.length < FIXED + 1 + 4) throw bad('envelope is truncated');
+  if (!b.subarray(0, 4).equals(HANDOFF_MAGIC)) throw bad('not a handoff envelope (bad magic)');
+  if (b[4] !== HANDOFF_VERSION) throw bad(`unsupported envelope version ${b[4]}`);
+  const flags = b[5]!;
+  if ((flags & ~FLAG_SEALED) !== 0 || b[6] !== 0 || b[7] !== 0) throw bad('unknown envelope flags');
+  const sealed = (flags & FLAG_SEALED) !== 0;
+  const createdAt = b.readBigUInt64LE(24);
+  const expiresAt = b.readBigUInt64LE(32);
+  if (createdAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt <= createdAt) throw bad('bad envelope times');
+  const tokenMode = b[48]!;
+  if (tokenMode > 1 || b[49] !== 0 || b[50] !== 0 || b[51] !== 0) throw bad('bad token transport');
+  const tokenValue = b.readBigUInt64LE(52);
+  const targetPid = b.readUInt32LE(44);
+  if (tokenMode === 0 && tokenValue !== 0n) throw bad('token value without a token');
+  if (tokenMode === 1 && (tokenValue === 0n || targetPid === 0)) throw bad('token handle needs a value and a target process');
+  const nameLen = b[60]!;
+  if (nameLen === 0) throw bad('empty package name');
+  let off = FIXED + nameLen;
+  if (sealed) off += NONCE;
+  if (b.length < off + 4) throw bad('envelope is truncated');
+  const nameBytes = b.subarray(FIXED, FIXED + nameLen);
+  const packageName = nameBytes.toString('utf8');
+  if (!Buffer.from(packageName, 'utf8').equals(nameBytes) || /[\u0000-\u001f\u007f]/.test(packageName)) throw bad('package name is not valid text');
+  const packedLength = b.readUInt32LE(off);
+  off += 4;
+  if (packedLength === 0 || packedLength > HANDOFF_MAX_PACKED) throw bad('packed length out of range');
+  const expected = off + packedLength + (sealed ? TAG : 0);
+  if (b.length < expected) throw bad('envelope is truncated');
+  if (b.length > expected) throw bad('trailing bytes after the envelope');
+  const header: HandoffHeader = {
+    version: b[4]!,
+    sealed,
+    id: b.subarray(8, 24).toString('hex'),
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
+    sourcePid: b.readUInt32LE(40),
+    targetPid,
+    packageName,
+    token: tokenMode === 1 ? { mode: 'handle', value: tokenValue, targetPid } : { mode: 'none' },
+    packedLength,
+    length: b.length,
+  };
+  return { header, bodyOffset: off };
+}
+
+/**
+ * Decode an envelope. A sealed envelope needs the key (SEC_E_DECRYPT_FAILURE
+ * without it, with a wrong key, or when any byte was altered); a key given for
+ * a clear envelope is refused too, so a sealed handoff cannot be downgraded.
+ */
+export function decodeHandoff(input: Uint8Array, options: DecodeHandoffOptions = {}): DecodedHandoff {
+  const key = checkKey(options.key, OP_DECODE);
+  const { header, bodyOffset } = readHandoffHeader(input);
+  if (options.headerOnly) return new DecodedHandoff(header, undefined);
+  const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (!header.sealed) {
+    if (key) throw new SspiError('SEC_E_DECRYPT_FAILURE', OP_DECODE, 'a key was given but the envelope is not sealed');
+    return new DecodedHandoff(header, Buffer.from(b.subarray(bodyOffset)));
+  }
+  if (!key) throw new SspiError('SEC_E_DECRYPT_FAILURE', OP_DECODE, 'the envelope is sealed and no key was given');
+  const nonceAt = bodyOffset - 4 - NONCE;
+  const decipher = createDecipheriv('aes-256-gcm', key, b.subarray(nonceAt, nonceAt + NONCE));
+  decipher.setAAD(b.subarray(0, bodyOffset));
+  decipher.setAuthTag(b.subarray(b.length - TAG));
+  const body = b.subarray(bodyOffset, b.length - TAG);
+  const out = decipher.update(body);
+  try {
+    decipher.final();
+  } catch {
+    out.fill(0);
+    throw new SspiError('SEC_E_DECRYPT_FAILURE', OP_DECODE, 'the seal did not verify: wrong key or altered envelope');
+  }
+  return new DecodedHandoff(header, out);
+}

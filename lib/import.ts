@@ -1,0 +1,62 @@
+import { SspiError } from './errors.js';
+import { getBackend } from './backend/select.js';
+import type { Backend, TokenHandleRef } from './backend/types.js';
+import { SecurityContext } from './context.js';
+import { ExportedContext } from './exported.js';
+import { decodeHandoff } from './handoff/codec.js';
+import { claimEnvelopeId } from './handoff/replay.js';
+import { kBackend } from './internal.js';
+
+export interface ImportContextOptions {
+  /** The 32-byte key the envelope was sealed with. */
+  key?: Uint8Array;
+  /** Use this backend instead of the process-wide one. */
+  backend?: Backend;
+}
+
+const OP = 'ImportSecurityContextW';
+
+/**
+ * ImportSecurityContextW, from an envelope (encodeHandoff bytes) or an
+ * ExportedContext in the same process. An envelope is refused when it is
+ * expired (SEC_E_CONTEXT_EXPIRED), made for another process
+ * (SEC_E_WRONG_PRINCIPAL), already imported here (SEC_E_OUT_OF_SEQUENCE),
+ * malformed (SEC_E_INVALID_TOKEN) or its seal fails (SEC_E_DECRYPT_FAILURE).
+ */
+export async function importContext(source: Uint8Array | ExportedContext, options: ImportContextOptions = {}): Promise<SecurityContext> {
+  if (source instanceof ExportedContext) {
+    const backend = options.backend ?? source[kBackend] ?? getBackend();
+    const handle = await backend.importSecurityContext(source.packageName, source.packed, source.token);
+    return new SecurityContext(backend, source.packageName, handle);
+  }
+  if (!(source instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'source must be envelope bytes or an ExportedContext');
+  const backend = options.backend ?? getBackend();
+  const decoded = decodeHandoff(source, options.key ? { key: options.key } : {});
+  const { header } = decoded;
+  const packed = decoded.packed!;
+  let token: TokenHandleRef | undefined;
+  try {
+    if (header.targetPid !== 0 && header.targetPid !== process.pid) {
+      // The handle value means nothing here, so it is not touched.
+      throw new SspiError('SEC_E_WRONG_PRINCIPAL', OP, `the envelope was made for process ${header.targetPid}, not this one`);
+    }
+    if (!claimEnvelopeId(header.id, header.expiresAt)) {
+      // The handle was already consumed by the first import; closing it again could close an unrelated handle.
+      throw new SspiError('SEC_E_OUT_OF_SEQUENCE', OP, 'this envelope was already imported in this process');
+    }
+    if (header.token.mode === 'handle') token = backend.adoptToken(header.token.value);
+    if (Date.now() >= header.expiresAt) throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP, 'the envelope has expired');
+    const handle = await backend.importSecurityContext(header.packageName, packed, token);
+    return new SecurityContext(backend, header.packageName, handle);
+  } catch (e) {
+    token?.close();
+    throw e;
+  } finally {
+    packed.fill(0);
+  }
+}
+
+/** ExportSecurityContext on any context; same as `ctx.export(options)`. */
+export function exportContext(ctx: { export(o?: { resetNew?: boolean; deleteOld?: boolean }): Promise<ExportedContext> }, options?: { resetNew?: boolean; deleteOld?: boolean }): Promise<ExportedContext> {
+  return ctx.export(options);
+}

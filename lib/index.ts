@@ -1,0 +1,28 @@
+/** sspi-context: hand an authenticated SSPI security context to another process. */
+export { SspiError, isSspiError } from './errors.js';
+export { describeStatus, ntStatusToSecStatus, formatStatus, STATUS_TABLE, SecStatus, NtStatus } from './status.js';
+export type { StatusRow, StatusSeverity, StatusFamily } from './status.js';
+export { SecBufferType, SecBufferAttr, SECBUFFER_VERSION, secBufferDesc, findBuffer, baseType } from './secbuffer.js';
+export type { SecBuffer, SecBufferDesc, SecBufferTypeValue } from './secbuffer.js';
+export { IscReq, IscRet, AscReq, AscRet, SecPkgContextExport, SecPkgCred, SecPkgAttr, flagNames } from './flags.js';
+export { Credentials } from './credentials.js';
+export type { AcquireCredentialsOptions } from './credentials.js';
+export { ClientContext, ServerContext, SecurityContext, ContextBase, DEFAULT_ISC_REQ, DEFAULT_ASC_REQ } from './context.js';
+export type { StepResult, ExportOptions, ClientContextOptions, ServerContextOptions } from './context.js';
+export { ExportedContext } from './exported.js';
+export type { TokenHandle } from './exported.js';
+export { importContext, exportContext } from './import.js';
+export type { ImportContextOptions } from './import.js';
+export { encodeHandoff, decodeHandoff, readHandoffHeader, DecodedHandoff, HANDOFF_VERSION, HANDOFF_KEY_BYTES, DEFAULT_TTL_MS } from './handoff/codec.js';
+export type { HandoffHeader, EncodeHandoffOptions, DecodeHandoffOptions, TokenTransport } from './handoff/codec.js';
+export { getBackend, setBackend, requestedBackend } from './backend/select.js';
+export type { BackendName } from './backend/select.js';
+export type { Backend, ContextNames, ContextSizes, PackageInfo, UserEntry, AuthIdentity, CredentialUse } from './backend/types.js';
+
+import { getBackend } from './backend/select.js';
+import type { PackageInfo } from './backend/types.js';
+
+/** EnumerateSecurityPackagesW on the current backend. */
+export function enumerateSecurityPackages(): PackageInfo[] {
+  return getBackend().enumerateSecurityPackages();
+}
