@@ -26,3 +26,6 @@ import type { PackageInfo } from './backend/types.js';
 export function enumerateSecurityPackages(): PackageInfo[] {
   return getBackend().enumerateSecurityPackages();
 }
+export { sendContext, receiveContext } from './transfer.js';
+export type { SendContextOptions, ReceiveContextOptions, ContextTarget } from './transfer.js';
+export { negotiateHandler, negotiateAuth, parseAuthorization } from './http/negotiate.js'; export type { NegotiateHandler, NegotiateHandlerOptions, NegotiateAuthInfo, NegotiateScheme, OnAuthenticated } from './http/negotiate.js';
