@@ -1,0 +1,169 @@
+/**
+ * SpExportSecurityContext / SpImportSecurityContext for this NTLM package: the
+ * packed format of docs/ntlm-packed-context.md (version 1). Import is all or
+ * nothing: every check runs before any context exists.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { SspiError } from '../errors.js';
+import { NegFlag } from './constants.js';
+import { Rc4 } from './rc4.js';
+import { SessionSecurity } from './session-security.js';
+import { FallbackContext, type PackageName } from './handles.js';
+import { NEVER_EXPIRES } from './attributes.js';
+
+export const PACKED_MAGIC = Buffer.from('NTLMPCTX', 'latin1');
+export const PACKED_VERSION = 1;
+const FIXED_SIZE = 648;
+const CHECKSUM_SIZE = 16;
+const MAX_NAME_BYTES = 1024;
+const MIN_SIZE = FIXED_SIZE + 3 * 2 + CHECKSUM_SIZE;
+const MAX_SIZE = FIXED_SIZE + 3 * (2 + MAX_NAME_BYTES) + CHECKSUM_SIZE;
+
+const OP_IMPORT = 'ImportSecurityContextW';
+
+function checksum(body: Uint8Array): Buffer {
+  return createHash('sha256').update(body).digest().subarray(0, CHECKSUM_SIZE);
+}
+
+function writeRc4(out: Buffer, at: number, r: Rc4): void {
+  out.set(r.s, at);
+  out[at + 256] = r.i;
+  out[at + 257] = r.j;
+}
+
+/** Pack an established context. With resetNew the copy starts at SeqNum 0 with fresh RC4 handles. */
+export function packContext(ctx: FallbackContext, session: SessionSecurity, resetNew: boolean): Buffer {
+  const names = [ctx.clientName, ctx.serverName, ctx.target].map((s) => {
+    const b = Buffer.from(s, 'utf8');
+    // Names come from our own handshake; cut rather than fail on absurd lengths.
+    return b.length > MAX_NAME_BYTES ? b.subarray(0, MAX_NAME_BYTES) : b;
+  });
+  const size = FIXED_SIZE + names.reduce((n, b) => n + 2 + b.length, 0) + CHECKSUM_SIZE;
+  const out = Buffer.alloc(size);
+  PACKED_MAGIC.copy(out, 0);
+  out.writeUInt16LE(PACKED_VERSION, 8);
+  out[10] = ctx.role === 'client' ? 1 : 2;
+  out[11] = ctx.packageName === 'NTLM' ? 1 : 2;
+  out.writeUInt32LE(size, 12);
+  out.writeUInt32LE(ctx.negFlags >>> 0, 16);
+  out.writeUInt32LE(ctx.attributes >>> 0, 20);
+  out.writeUInt32LE(0, 24);
+  out.writeBigUInt64LE(BigInt(Math.floor(ctx.start)), 28);
+  out.writeBigUInt64LE(BigInt(Math.floor(ctx.expiry)), 36);
+  session.exportedSessionKey.copy(out, 44);
+  session.sendSignKey.copy(out, 60);
+  session.recvSignKey.copy(out, 76);
+  session.sendSealKey.copy(out, 92);
+  session.recvSealKey.copy(out, 108);
+  if (resetNew) {
+    out.writeUInt32LE(0, 124);
+    out.writeUInt32LE(0, 128);
+    const send = new Rc4(session.sendSealKey);
+    const recv = new Rc4(session.recvSealKey);
+    writeRc4(out, 132, send);
+    writeRc4(out, 390, recv);
+    send.wipe();
+    recv.wipe();
+  } else {
+    out.writeUInt32LE(session.sendSeq >>> 0, 124);
+    out.writeUInt32LE(session.recvSeq >>> 0, 128);
+    writeRc4(out, 132, session.sendRc4);
+    writeRc4(out, 390, session.recvRc4);
+  }
+  let at = FIXED_SIZE;
+  for (const b of names) {
+    out.writeUInt16LE(b.length, at);
+    b.copy(out, at + 2);
+    at += 2 + b.length;
+  }
+  checksum(out.subarray(0, at)).copy(out, at);
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bad(detail: string): SspiError {
+  return new SspiError('SEC_E_INVALID_TOKEN', OP_IMPORT, detail);
+}
+
+function isPermutation(s: Uint8Array): boolean {
+  const seen = new Uint8Array(256);
+  for (let k = 0; k < 256; k++) {
+    const v = s[k]!;
+    if (seen[v]) return false;
+    seen[v] = 1;
+  }
+  return true;
+}
+
+function readRc4(buf: Buffer, at: number, into: Rc4): void {
+  const s = buf.subarray(at, at + 256);
+  if (!isPermutation(s)) throw bad('an RC4 state is not a permutation');
+  into.s.set(s);
+  into.i = buf[at + 256]!;
+  into.j = buf[at + 257]!;
+}
+
+export function unpackContext(packageName: PackageName, packed: Buffer): FallbackContext {
+  if (!Buffer.isBuffer(packed)) throw bad('the packed context is not a Buffer');
+  if (packed.length < MIN_SIZE) throw bad('the packed context is truncated');
+  if (packed.length > MAX_SIZE) throw bad('the packed context is too large');
+  if (!packed.subarray(0, 8).equals(PACKED_MAGIC)) throw bad('the bytes are not a packed NTLM context');
+  if (packed.readUInt16LE(8) !== PACKED_VERSION) throw bad('unsupported packed context version');
+  if (packed.readUInt32LE(12) !== packed.length) throw bad('the packed context length does not match (truncated or trailing bytes)');
+  const bodyEnd = packed.length - CHECKSUM_SIZE;
+  if (!timingSafeEqual(checksum(packed.subarray(0, bodyEnd)), packed.subarray(bodyEnd))) throw bad('the packed context checksum does not match (corrupted)');
+
+  const roleByte = packed[10];
+  const pkgByte = packed[11];
+  if (roleByte !== 1 && roleByte !== 2) throw bad('the packed context has an unknown role');
+  if (pkgByte !== 1 && pkgByte !== 2) throw bad('the packed context has an unknown package');
+  if ((pkgByte === 1 ? 'NTLM' : 'Negotiate') !== packageName) throw bad('the packed context belongs to another package');
+  const negFlags = packed.readUInt32LE(16);
+  if (!(negFlags & NegFlag.EXTENDED_SESSIONSECURITY)) throw bad('the packed context lacks extended session security');
+  if (packed.readUInt32LE(24) !== 0) throw bad('reserved packed context bits are set');
+  const start = Number(packed.readBigUInt64LE(28));
+  const expiry = Number(packed.readBigUInt64LE(36));
+  if (start > NEVER_EXPIRES || expiry > NEVER_EXPIRES || expiry < start) throw bad('the packed context lifespan is invalid');
+
+  const names: string[] = [];
+  let at = FIXED_SIZE;
+  for (let k = 0; k < 3; k++) {
+    if (at + 2 > bodyEnd) throw bad('the packed context names are truncated');
+    const len = packed.readUInt16LE(at);
+    if (len > MAX_NAME_BYTES || at + 2 + len > bodyEnd) throw bad('a packed context name runs past the end');
+    try {
+      names.push(utf8.decode(packed.subarray(at + 2, at + 2 + len)));
+    } catch {
+      throw bad('a packed context name is not valid UTF-8');
+    }
+    at += 2 + len;
+  }
+  if (at !== bodyEnd) throw bad('the packed context has bytes after its names');
+
+  // Validate the cipher states before building anything.
+  const sendRc4 = new Rc4();
+  const recvRc4 = new Rc4();
+  readRc4(packed, 132, sendRc4);
+  readRc4(packed, 390, recvRc4);
+
+  const key = (off: number): Buffer => Buffer.from(packed.subarray(off, off + 16));
+  const session = new SessionSecurity(negFlags, key(44), key(60), key(76), key(92), key(108));
+  sendRc4.copyTo(session.sendRc4);
+  recvRc4.copyTo(session.recvRc4);
+  sendRc4.wipe();
+  recvRc4.wipe();
+  session.sendSeq = packed.readUInt32LE(124);
+  session.recvSeq = packed.readUInt32LE(128);
+
+  const ctx = new FallbackContext(roleByte === 1 ? 'client' : 'server', packageName, 'established');
+  ctx.negFlags = negFlags;
+  ctx.attributes = packed.readUInt32LE(20);
+  ctx.start = start;
+  ctx.expiry = expiry;
+  ctx.clientName = names[0]!;
+  ctx.serverName = names[1]!;
+  ctx.target = names[2]!;
+  ctx.session = session;
+  return ctx;
+}
