@@ -1,0 +1,134 @@
+#include "tokens.h"
+
+#include <memory>
+#include <vector>
+
+#include "errors.h"
+#include "strings.h"
+#include "wrappers.h"
+
+namespace sspi {
+namespace {
+
+// A Win32 failure as a SECURITY_STATUS, with the Win32 error number in the detail text.
+[[noreturn]] void ThrowWin32(Napi::Env env, SECURITY_STATUS status, const char* operation, DWORD error) {
+  char detail[64];
+  snprintf(detail, sizeof detail, "Win32 error %lu", static_cast<unsigned long>(error));
+  ThrowSspi(env, status, operation, detail);
+}
+
+struct HandleCloser {
+  void operator()(HANDLE h) const {
+    if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+  }
+};
+using UniqueHandle = std::unique_ptr<void, HandleCloser>;
+
+}  // namespace
+
+uint64_t DuplicateTokenInto(Napi::Env env, HANDLE token, DWORD pid) {
+  UniqueHandle target(OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid));
+  if (!target) {
+    const DWORD error = GetLastError();
+    ThrowWin32(env, error == ERROR_ACCESS_DENIED ? SEC_E_NOT_OWNER : SEC_E_INVALID_HANDLE, "OpenProcess", error);
+  }
+  HANDLE remote = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), token, target.get(), &remote, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+    const DWORD error = GetLastError();
+    ThrowWin32(env, error == ERROR_ACCESS_DENIED ? SEC_E_NOT_OWNER : SEC_E_INVALID_HANDLE, "DuplicateHandle", error);
+  }
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(remote));
+}
+
+Napi::Value TokenUserSid(Napi::Env env, HANDLE token) {
+  DWORD size = 0;
+  GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+  if (size == 0) ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
+  std::vector<unsigned char> data(size);
+  if (!GetTokenInformation(token, TokenUser, data.data(), size, &size)) {
+    ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
+  }
+  wchar_t* text = nullptr;
+  if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(data.data())->User.Sid, &text)) {
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "ConvertSidToStringSidW", GetLastError());
+  }
+  Napi::Value result = FromWide(env, text);
+  LocalFree(text);
+  return result;
+}
+
+// adoptToken(value: bigint): a token HANDLE that another process duplicated into this one.
+// The value must name a token in this process; the returned Token closes it.
+Napi::Value AdoptToken(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsBigInt()) ThrowType(env, "adoptToken(value): value must be a bigint");
+  bool lossless = false;
+  const uint64_t value = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless || value == 0 || value > UINTPTR_MAX) {
+    ThrowSspi(env, SEC_E_INVALID_HANDLE, "adoptToken", "not a handle value");
+  }
+  HANDLE handle = reinterpret_cast<HANDLE>(static_cast<uintptr_t>(value));
+  TOKEN_TYPE type{};
+  DWORD size = 0;
+  if (!GetTokenInformation(handle, TokenType, &type, sizeof type, &size)) {
+    ThrowWin32(env, SEC_E_INVALID_HANDLE, "adoptToken", GetLastError());
+  }
+  return Token::Create(env, std::make_shared<TokenOwner>(handle));
+}
+
+// Test-only: GetProcessHandleCount of this process.
+Napi::Value ProcessHandleCount(const Napi::CallbackInfo& info) {
+  DWORD count = 0;
+  if (!GetProcessHandleCount(GetCurrentProcess(), &count)) {
+    ThrowWin32(info.Env(), SEC_E_INTERNAL_ERROR, "GetProcessHandleCount", GetLastError());
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
+// Test-only: the number of open handles found by probing every handle value up to a
+// limit with GetHandleInformation. Wine's GetProcessHandleCount always reports 0.
+Napi::Value ProbedHandleCount(const Napi::CallbackInfo& info) {
+  const uint32_t limit = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0x10000u;
+  uint32_t count = 0;
+  for (uintptr_t v = 4; v <= limit; v += 4) {
+    DWORD flags = 0;
+    if (GetHandleInformation(reinterpret_cast<HANDLE>(v), &flags)) count++;
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
+// Test-only: the user SID of the calling thread's token, or null when the thread is not
+// impersonating.
+Napi::Value ThreadTokenSid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HANDLE raw = nullptr;
+  if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &raw)) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_NO_TOKEN) return env.Null();
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenThreadToken", error);
+  }
+  UniqueHandle token(raw);
+  return TokenUserSid(env, token.get());
+}
+
+// Test-only: the user SID of the process token.
+Napi::Value ProcessUserSid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HANDLE raw = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenProcessToken", GetLastError());
+  }
+  UniqueHandle token(raw);
+  return TokenUserSid(env, token.get());
+}
+
+// GetUserNameW on the calling thread (the impersonated user while impersonating).
+Napi::Value UserName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  wchar_t name[257];
+  DWORD size = 257;
+  if (!GetUserNameW(name, &size)) ThrowWin32(env, SEC_E_INTERNAL_ERROR, "GetUserNameW", GetLastError());
+  return FromWide(env, name);
+}
+
+}  // namespace sspi

@@ -1,0 +1,56 @@
+// Real Windows only (windows-latest): the runner's own credentials through Negotiate,
+// the server context handed to a child process, names.clientName and GetUserNameW under
+// impersonate() checked against the runner account. Under Wine every token is the one
+// Unix user and Wine's packages lack export, so handoff.test.mjs covers it with SspiTest.
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { binding, isWine } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const apiPath = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const skip = isWine || process.platform !== 'win32' ? 'real Windows only' : false;
+
+describe('handoff with the runner account (windows-latest)', { skip }, () => {
+  for (const pkg of ['Negotiate', 'NTLM']) {
+    it(`${pkg}: child imports, names the runner, impersonates it`, async () => {
+      const api = require(apiPath);
+      api.setBackend('native');
+      const { Credentials, ClientContext, ServerContext, encodeHandoff } = api;
+      const client = await Credentials.acquire({ package: pkg, use: 'outbound' });
+      const server = await Credentials.acquire({ package: pkg, use: 'inbound' });
+      const c = new ClientContext(client, { target: `HOST/${process.env.COMPUTERNAME ?? 'localhost'}` });
+      const s = new ServerContext(server);
+      let input;
+      for (let i = 0; i < 6; i++) {
+        const r = await c.step(input);
+        if (!r.token) break;
+        const a = await s.step(r.token);
+        input = a.token;
+        if (!input) break;
+      }
+      const me = `${process.env.USERDOMAIN}\\${process.env.USERNAME}`.toLowerCase();
+      assert.equal(s.names.clientName.toLowerCase(), me);
+      const child = fork(fileURLToPath(new URL('./windows-handoff-child.mjs', import.meta.url)), [apiPath], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const ready = await new Promise((r) => child.once('message', r));
+      const exp = await s.export({ deleteOld: true });
+      const envelope = encodeHandoff(exp, { targetPid: ready.pid });
+      const sealed = c.encrypt(Buffer.from('from the client'));
+      child.send({ envelope, sealed });
+      const res = await new Promise((r) => child.once('message', r));
+      assert.equal(res.error, undefined, res.error);
+      assert.equal(res.plaintext, 'from the client');
+      assert.equal(res.clientName.toLowerCase(), me);
+      assert.equal(res.userDuring.toLowerCase(), String(process.env.USERNAME).toLowerCase());
+      assert.notEqual(res.threadDuring, null);
+      assert.equal(res.threadAfter, null);
+      assert.equal(binding.threadTokenSid(), null);
+      c.close();
+      s.close();
+      client.close();
+      server.close();
+    });
+  }
+});
