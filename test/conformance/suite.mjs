@@ -24,12 +24,19 @@ const WORKER = fileURLToPath(new URL('./import-worker.mjs', import.meta.url));
  * @param {boolean} t.options.expect.names          SECPKG_ATTR_NAMES on the server side
  * @param {boolean} t.options.expect.exportImport
  * @param {boolean} t.options.expect.impersonate
+ * @param {boolean} [t.options.expect.messageProtection=true]  false: the package's sign/seal between
+ *        client and server is known broken (Wine 8 NTLM); the suite asserts the status it gives instead
+ * @param {'reject'|'typed'} [t.options.expect.truncation='reject']  'typed': a truncated message may be
+ *        accepted (Samba's ntlm_auth), but any failure must still be an SspiError
+ * @param {RegExp} [t.options.expect.unsupportedImpersonationMessage]  checked when impersonate is false
  * @param {number}  [t.options.truncationStride]    1 = every length
  */
 export function runConformance({ describe, it, api, options }) {
   const { Credentials, ClientContext, ServerContext, SspiError, importContext, encodeHandoff } = api;
   const o = options;
   const expectName = `${o.identity.domain}\\${o.identity.user}`.toLowerCase();
+  const protects = o.expect.messageProtection !== false;
+  const truncationRejects = (o.expect.truncation ?? 'reject') === 'reject';
 
   async function creds(identity = o.identity) {
     const client = await Credentials.acquire({ package: o.packageName, use: 'outbound', identity });
@@ -77,14 +84,15 @@ export function runConformance({ describe, it, api, options }) {
     });
   }
 
-  function child(args, env) {
+  /** Fork the import worker; `late(pid)` adds fields that need the child's pid. */
+  function child(args, env, late) {
     return new Promise((resolve, reject) => {
       const p = fork(WORKER, [o.apiPath], { env: { ...process.env, ...(o.childEnv ?? {}), ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
       let result;
       p.on('message', (m) => {
-        if (m && m.ready) p.send(args);
+        if (m && m.ready) p.send({ ...args, ...(late ? late(p.pid) : {}) });
         else result = m;
       });
       p.on('error', reject);
@@ -115,12 +123,16 @@ export function runConformance({ describe, it, api, options }) {
       await rejects(handshake({ ...o.identity, password: o.identity.password + 'x' }), 'SEC_E_LOGON_DENIED');
     });
 
-    it('signs and seals in both directions', async () => {
+    it(protects ? 'signs and seals in both directions' : 'sign/seal between client and server gives the known status (SEC_E_MESSAGE_ALTERED)', async () => {
       const h = await handshake();
       try {
         for (const [a, b] of [[h.c, h.s], [h.s, h.c]]) {
           for (let i = 0; i < 3; i++) {
             const msg = randomBytes(37 + i);
+            if (!protects) {
+              throws(() => b.verify(msg, a.sign(msg)), 'SEC_E_MESSAGE_ALTERED');
+              continue;
+            }
             assert.equal(b.verify(msg, a.sign(msg)), true);
             const sealed = a.encrypt(msg);
             assert.ok(!sealed.includes(msg), 'sealed bytes do not hold the plaintext');
@@ -132,7 +144,7 @@ export function runConformance({ describe, it, api, options }) {
       }
     });
 
-    it('rejects replayed, reordered and altered messages', async () => {
+    if (protects) it('rejects replayed, reordered and altered messages', async () => {
       const h = await handshake();
       try {
         const m1 = Buffer.from('first');
@@ -164,22 +176,26 @@ export function runConformance({ describe, it, api, options }) {
       }
     });
 
-    it('refuses every truncation of every handshake message', async () => {
+    it(truncationRejects ? 'refuses every truncation of every handshake message' : 'gives only SspiError (or success) for every truncation of every handshake message', async () => {
       const h = await handshake();
       h.close();
       const stride = o.truncationStride ?? 1;
+      // Where the package may accept a truncated message, only the error type is checked.
+      const refused = (p) => (truncationRejects ? assert.rejects(p, (e) => e instanceof SspiError) : p.then(() => undefined, (e) => assert.ok(e instanceof SspiError, String(e))));
       const [negotiate, challenge, authenticate] = h.legs;
       for (let n = 1; n < negotiate.length; n += stride) {
         const { server } = await creds();
         const s = new ServerContext(server);
-        await assert.rejects(s.step(negotiate.subarray(0, n)), (e) => e instanceof SspiError);
+        await refused(s.step(negotiate.subarray(0, n)));
+        s.close();
         server.close();
       }
       for (let n = 1; n < challenge.length; n += stride) {
         const { client } = await creds();
         const c = new ClientContext(client, o.target ? { target: o.target } : {});
         await c.step();
-        await assert.rejects(c.step(challenge.subarray(0, n)), (e) => e instanceof SspiError);
+        await refused(c.step(challenge.subarray(0, n)));
+        c.close();
         client.close();
       }
       if (authenticate) {
@@ -190,7 +206,9 @@ export function runConformance({ describe, it, api, options }) {
           const t1 = (await c.step()).token;
           const t2 = (await s.step(t1)).token;
           const t3 = (await c.step(t2)).token;
-          await assert.rejects(s.step(t3.subarray(0, n)), (e) => e instanceof SspiError);
+          await refused(s.step(t3.subarray(0, n)));
+          c.close();
+          s.close();
           client.close();
           server.close();
         }
@@ -228,7 +246,8 @@ export function runConformance({ describe, it, api, options }) {
           assert.throws(() => h.s.impersonate(() => { throw new Error('inner'); }), /inner/);
           throws(() => h.s.impersonate(async () => 1), 'SEC_E_INVALID_PARAMETER');
         } else {
-          assert.throws(() => h.s.impersonate(() => 1), (e) => e instanceof SspiError && e.code === 'SEC_E_UNSUPPORTED_FUNCTION' && /Windows/.test(e.message));
+          const why = o.expect.unsupportedImpersonationMessage;
+          assert.throws(() => h.s.impersonate(() => 1), (e) => e instanceof SspiError && e.code === 'SEC_E_UNSUPPORTED_FUNCTION' && (!why || why.test(e.message)));
         }
       } finally {
         h.close();
@@ -351,13 +370,14 @@ export function runConformance({ describe, it, api, options }) {
       try {
         const key = randomBytes(32);
         const exp = await h.s.export();
-        const envelope = encodeHandoff(exp, { key });
-        const res = await child({ refusals: true, envelope, key });
+        // Bound to the child, so a Windows token is duplicated there.
+        const res = await child({ refusals: true, key }, {}, (pid) => ({ envelope: encodeHandoff(exp, { key, targetPid: pid }) }));
         assert.equal(res.error, undefined, res.error);
         assert.deepEqual(res.codes, { second: 'SEC_E_OUT_OF_SEQUENCE', wrongKey: 'SEC_E_DECRYPT_FAILURE', altered: 'SEC_E_DECRYPT_FAILURE' });
       } finally {
         h.close();
       }
     });
+
   });
 }
