@@ -1,5 +1,5 @@
 import { SspiError } from './errors.js';
-import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakeResult } from './backend/types.js';
+import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakeResult, TokenHandleRef } from './backend/types.js';
 import type { Credentials } from './credentials.js';
 import { ExportedContext } from './exported.js';
 import { AscReq, IscReq, SecPkgContextExport } from './flags.js';
@@ -30,7 +30,9 @@ const COMPLETE_AND_CONTINUE = SecStatus.SEC_I_COMPLETE_AND_CONTINUE!;
 /** What every security context offers once established: names, message protection, export, impersonation. */
 export abstract class ContextBase implements Disposable {
   readonly packageName: string;
-  protected handle: CtxtHandleRef | null = null;
+  // A private field, not a property: no inspect option, spread or logger that
+  // walks own properties can reach the handle and the keys behind it.
+  #handle: CtxtHandleRef | null = null;
   protected established = false;
   protected attributes = 0;
   #names: ContextNames | undefined;
@@ -40,6 +42,14 @@ export abstract class ContextBase implements Disposable {
   protected constructor(backend: Backend, packageName: string) {
     this.backend = backend;
     this.packageName = packageName;
+  }
+
+  protected get handle(): CtxtHandleRef | null {
+    return this.#handle;
+  }
+
+  protected set handle(value: CtxtHandleRef | null) {
+    this.#handle = value;
   }
 
   /** True once the handshake completed (always true for an imported context). */
@@ -294,10 +304,22 @@ export class ServerContext extends HandshakeContext {
 
 /** A context rebuilt by importContext (ImportSecurityContextW). */
 export class SecurityContext extends ContextBase {
+  // The token handle an envelope brought into this process; ImportSecurityContextW
+  // leaves it with the caller, so it lives as long as the context.
+  #token: TokenHandleRef | undefined;
+
   /** @internal */
-  constructor(backend: Backend, packageName: string, handle: CtxtHandleRef) {
+  constructor(backend: Backend, packageName: string, handle: CtxtHandleRef, token?: TokenHandleRef) {
     super(backend, packageName);
     this.handle = handle;
     this.established = true;
+    this.#token = token;
+  }
+
+  override close(): void {
+    super.close();
+    const t = this.#token;
+    this.#token = undefined;
+    t?.close();
   }
 }

@@ -47,7 +47,7 @@ export async function importContext(source: Uint8Array | ExportedContext, option
     if (header.token.mode === 'handle') token = backend.adoptToken(header.token.value);
     if (Date.now() >= header.expiresAt) throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP, 'the envelope has expired');
     const handle = await backend.importSecurityContext(header.packageName, packed, token);
-    return new SecurityContext(backend, header.packageName, handle);
+    return new SecurityContext(backend, header.packageName, handle, token);
   } catch (e) {
     token?.close();
     throw e;

@@ -1,0 +1,58 @@
+// The envelope path through the public API with a real token (test provider): a good
+// import owns the duplicated token and closes it with the context; a refused
+// (expired) envelope closes it at once. Handle counts prove both.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { backend, handleCount, hasProvider, providerIdentity } from './helpers.mjs';
+
+const api = createRequire(import.meta.url)('../../dist/index.js');
+api.setBackend(backend);
+const skip = hasProvider() ? false : 'no SspiTest provider';
+
+async function established() {
+  const client = await api.Credentials.acquire({ package: 'SspiTest', use: 'outbound', identity: providerIdentity });
+  const server = await api.Credentials.acquire({ package: 'SspiTest', use: 'inbound' });
+  const c = new api.ClientContext(client, { target: 'HOST/localhost' });
+  const s = new api.ServerContext(server);
+  let input;
+  for (let i = 0; i < 4; i++) {
+    const r = await c.step(input);
+    if (!r.token) break;
+    const a = await s.step(r.token);
+    input = a.token;
+    if (!input) break;
+  }
+  return { c, s, close: () => [c, s, client, server].forEach((x) => x.close()) };
+}
+
+describe('handoff envelope with a token (public API)', () => {
+  it('a good import owns the duplicated token and closes it with the context', { skip }, async () => {
+    const h = await established();
+    const exported = await h.s.export({ deleteOld: true });
+    const base = handleCount();
+    const key = randomBytes(32);
+    const envelope = api.encodeHandoff(exported, { key });
+    assert.equal(handleCount(), base + 1, 'the token was duplicated into this process');
+    const ctx = await api.importContext(envelope, { key });
+    assert.equal(ctx.names.clientName, 'TESTDOM\\alice');
+    ctx.close();
+    assert.equal(handleCount(), base, 'closing the context closed the duplicated token');
+    exported.dispose();
+    h.close();
+  });
+
+  it('an expired envelope is refused with SEC_E_CONTEXT_EXPIRED and its token is closed', { skip }, async () => {
+    const h = await established();
+    const exported = await h.s.export();
+    const base = handleCount();
+    const key = randomBytes(32);
+    const envelope = api.encodeHandoff(exported, { key, ttlMs: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(api.importContext(envelope, { key }), (e) => e instanceof api.SspiError && e.code === 'SEC_E_CONTEXT_EXPIRED');
+    assert.equal(handleCount(), base, 'the refused envelope left no handle behind');
+    exported.dispose();
+    h.close();
+  });
+});
