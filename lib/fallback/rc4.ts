@@ -8,11 +8,13 @@
 
 export class Rc4 {
   /** The S-box (values 0..255); the packed context stores it as 256 bytes. */
-  readonly s = new Int32Array(256);
+  readonly s: Int32Array;
   i = 0;
   j = 0;
 
-  constructor(key?: Uint8Array) {
+  /** `state`: 256 entries to use as the S-box, so a session can hold both directions in one allocation. */
+  constructor(key?: Uint8Array, state?: Int32Array) {
+    this.s = state ?? new Int32Array(256);
     if (key) this.rekey(key);
   }
 

@@ -22,8 +22,10 @@ export type Role = 'client' | 'server';
 export type SecretBuffer = Uint8Array | Int32Array;
 
 export class SessionSecurity {
-  readonly sendRc4 = new Rc4();
-  readonly recvRc4 = new Rc4();
+  // Both S-boxes in one allocation: import builds a session per call.
+  readonly #boxes = new Int32Array(512);
+  readonly sendRc4 = new Rc4(undefined, this.#boxes.subarray(0, 256));
+  readonly recvRc4 = new Rc4(undefined, this.#boxes.subarray(256));
   sendSeq = 0;
   recvSeq = 0;
 
