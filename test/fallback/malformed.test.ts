@@ -49,6 +49,18 @@ describe('truncation of every message type at every length', () => {
     short.writeUInt32LE((short.readUInt32LE(12) & ~0x02000000) >>> 0, 12);
     expect(await feed(client, server, 'negotiate', short)).toBe('OK');
   });
+
+  it('answers an OEM-only NEGOTIATE (as curl sends) with a Unicode CHALLENGE', async () => {
+    const { client, server } = await creds();
+    const t = await upToAuthenticate(client, server);
+    const oem = Buffer.from(t.negotiate);
+    oem.writeUInt32LE(((oem.readUInt32LE(12) & ~0x1) | 0x2) >>> 0, 12);
+    const r = await backend.acceptSecurityContext(server, { context: null, flags: ASC_FLAGS, input: tok(oem) });
+    const challenge = r.output[0]!.buffer;
+    expect(challenge.readUInt32LE(8)).toBe(2);
+    expect(challenge.readUInt32LE(20) & 0x1).toBe(0x1);
+    backend.deleteSecurityContext(r.context);
+  });
 });
 
 describe('mutations of real messages (fast-check)', () => {
