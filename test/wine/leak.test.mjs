@@ -37,10 +37,15 @@ async function providerCycle(forget) {
 function report(name, before, after, cycles, ms) {
   // Shown in the runner's output (diagnostic lines) and kept in the note.
   const line = `${name}: ${cycles} cycles in ${ms} ms; handles ${before.handles} -> ${after.handles} ` +
-    `(GetProcessHandleCount ${before.reported} -> ${after.reported}); rss ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB`;
+    `(GetProcessHandleCount ${before.reported} -> ${after.reported}); rss ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB; ` +
+    `outside the V8 heap ${(before.native / 2 ** 20).toFixed(1)} -> ${(after.native / 2 ** 20).toFixed(1)} MiB; heapUsed ${(before.heapUsed / 2 ** 20).toFixed(1)} -> ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB`;
   return line;
 }
-const snapshot = () => ({ handles: handleCount(), reported: binding.processHandleCount(), rss: process.memoryUsage().rss });
+const snapshot = () => {
+  const m = process.memoryUsage();
+  // RSS outside V8's heap is where a native leak shows; V8 grows its young generation on its own.
+  return { handles: handleCount(), reported: binding.processHandleCount(), rss: m.rss, native: m.rss - m.heapTotal, heapUsed: m.heapUsed };
+};
 
 describe('leaks', () => {
   it(`SspiTest: ${CYCLES} cycles of acquire → handshake → export → import → close leave handles and RSS flat`, { skip: hasProvider() ? false : 'no SspiTest provider', timeout: 30 * 60_000 }, async (t) => {
@@ -61,6 +66,7 @@ describe('leaks', () => {
     const after = snapshot();
     t.diagnostic(report('SspiTest', before, after, CYCLES, Date.now() - start));
     assert.ok(after.handles <= before.handles + 5, `handles ${before.handles} -> ${after.handles}`);
+    assert.ok(after.heapUsed - before.heapUsed < 4 * 2 ** 20, `live JS heap grew ${after.heapUsed - before.heapUsed} bytes`);
     assert.ok(after.rss - before.rss < 48 * 2 ** 20, `rss grew ${after.rss - before.rss}`);
   });
 
