@@ -1,7 +1,9 @@
 /**
  * MD4 (RFC 1320). Node's OpenSSL 3 default provider has no MD4, and NTLM
  * needs it for exactly one thing: the NT hash (NTOWFv1). It runs once per
- * credential, so clarity beats speed here.
+ * credential, so clarity beats speed here. Written here rather than taken
+ * from js-md4 because its input is the password: the padded copy and the
+ * message schedule are wiped below, which a package's internal buffers are not.
  */
 
 function rotl(x: number, n: number): number {
