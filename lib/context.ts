@@ -214,7 +214,7 @@ abstract class HandshakeContext extends ContextBase {
     try {
       result = await this.call(this.#cred, buffers);
     } catch (e) {
-      this.fail();
+      this.close(); // a failed leg kills the context
       throw e;
     } finally {
       this.#busy = false;
@@ -228,18 +228,11 @@ abstract class HandshakeContext extends ContextBase {
     const token = tokenBuf && tokenBuf.length ? tokenBuf : undefined;
     const done = result.status === OK || result.status === COMPLETE;
     if (!done && result.status !== CONTINUE && result.status !== COMPLETE_AND_CONTINUE) {
-      this.fail();
+      this.close(); // a failed leg kills the context
       throw new SspiError(result.status, op, 'unexpected status from the package');
     }
     this.established = done;
     return token ? { token, done } : { done };
-  }
-
-  private fail(): void {
-    const h = this.handle;
-    this.handle = null;
-    this.established = true;
-    if (h) this.backend.deleteSecurityContext(h);
   }
 
   protected get cred(): Credentials {
