@@ -3,7 +3,9 @@
  * packed format of docs/ntlm-packed-context.md (version 1). Import is all or
  * nothing: every check runs before any context exists.
  */
+import { isUtf8 } from 'node:buffer';
 import { crc32 } from 'node:zlib';
+import { byteSlice } from './slab.js';
 import { SspiError } from '../errors.js';
 import { NegFlag } from './constants.js';
 import { Rc4 } from './rc4.js';
@@ -87,7 +89,6 @@ export function packContext(ctx: FallbackContext, session: SessionSecurity, rese
   return out;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function bad(detail: string): SspiError {
   return new SspiError('SEC_E_INVALID_TOKEN', OP_IMPORT, detail);
@@ -116,11 +117,22 @@ function loadRc4(buf: Buffer, at: number, into: Rc4): boolean {
   return true;
 }
 
+/** Strict UTF-8, with a copy-free path for the usual all-ASCII names. */
+function readName(buf: Buffer, start: number, end: number): string | undefined {
+  for (let k = start; k < end; k++) {
+    if (buf[k]! >= 0x80) {
+      const view = buf.subarray(start, end);
+      return isUtf8(view) ? view.toString('utf8') : undefined;
+    }
+  }
+  return buf.toString('latin1', start, end);
+}
+
 export function unpackContext(packageName: PackageName, packed: Buffer): FallbackContext {
   if (!Buffer.isBuffer(packed)) throw bad('the packed context is not a Buffer');
   if (packed.length < MIN_SIZE) throw bad('the packed context is truncated');
   if (packed.length > MAX_SIZE) throw bad('the packed context is too large');
-  if (!packed.subarray(0, 8).equals(PACKED_MAGIC)) throw bad('the bytes are not a packed NTLM context');
+  if (PACKED_MAGIC.compare(packed, 0, 8) !== 0) throw bad('the bytes are not a packed NTLM context');
   if (packed.readUInt16LE(8) !== PACKED_VERSION) throw bad('unsupported packed context version');
   if (packed.readUInt32LE(12) !== packed.length) throw bad('the packed context length does not match (truncated or trailing bytes)');
   const bodyEnd = packed.length - CHECKSUM_SIZE;
@@ -144,17 +156,15 @@ export function unpackContext(packageName: PackageName, packed: Buffer): Fallbac
     if (at + 2 > bodyEnd) throw bad('the packed context names are truncated');
     const len = packed.readUInt16LE(at);
     if (len > MAX_NAME_BYTES || at + 2 + len > bodyEnd) throw bad('a packed context name runs past the end');
-    try {
-      names.push(utf8.decode(packed.subarray(at + 2, at + 2 + len)));
-    } catch {
-      throw bad('a packed context name is not valid UTF-8');
-    }
+    const name = readName(packed, at + 2, at + 2 + len);
+    if (name === undefined) throw bad('a packed context name is not valid UTF-8');
+    names.push(name);
     at += 2 + len;
   }
   if (at !== bodyEnd) throw bad('the packed context has bytes after its names');
 
-  // The five keys (44..124) in one allocation, as 16-byte views.
-  const keys = Buffer.allocUnsafeSlow(80);
+  // The five keys (44..124) in one slice, as 16-byte views.
+  const keys = byteSlice(80);
   packed.copy(keys, 0, 44, 124);
   const key = (n: number): Buffer => keys.subarray(16 * n, 16 * n + 16);
   const session = new SessionSecurity(negFlags, key(0), key(1), key(2), key(3), key(4));

@@ -15,6 +15,7 @@ import { SspiError } from '../errors.js';
 import { NegFlag, SIGNATURE_SIZE } from './constants.js';
 import { hmacMd5, sealKey, signKey, type Direction } from './ntlmv2.js';
 import { Rc4 } from './rc4.js';
+import { int32Slice } from './slab.js';
 
 export type Role = 'client' | 'server';
 
@@ -22,8 +23,8 @@ export type Role = 'client' | 'server';
 export type SecretBuffer = Uint8Array | Int32Array;
 
 export class SessionSecurity {
-  // Both S-boxes in one allocation: import builds a session per call.
-  readonly #boxes = new Int32Array(512);
+  // Both S-boxes in one slice: import builds a session per call.
+  readonly #boxes = int32Slice(512);
   readonly sendRc4 = new Rc4(undefined, this.#boxes.subarray(0, 256));
   readonly recvRc4 = new Rc4(undefined, this.#boxes.subarray(256));
   sendSeq = 0;
