@@ -121,8 +121,9 @@ function remoteError(m: Msg, op: string): SspiError {
 }
 
 /**
- * Export `ctx` (deleteOld by default: the context moves) and hand it to
- * `target`, which calls receiveContext(). Resolves once the receiver imported it.
+ * Export `ctx` and hand it to `target`, which calls receiveContext(). Resolves
+ * once the receiver imported it; then, unless `deleteOld: false`, the local
+ * context is deleted (it moved). On any failure the local context is kept.
  */
 export async function sendContext(target: ContextTarget, ctx: ContextBase, options: SendContextOptions = {}): Promise<void> {
   const op = 'SendContext';
@@ -136,13 +137,16 @@ export async function sendContext(target: ContextTarget, ctx: ContextBase, optio
   const accept = await accepted;
   const peerPid = typeof accept.pid === 'number' && accept.pid > 0 ? accept.pid : ch.pid();
   const key = deriveKey(privateKey, String(accept.publicKey), id, mine, String(accept.publicKey));
-  const exported = await ctx.export({ deleteOld: options.deleteOld ?? true, resetNew: options.resetNew ?? false });
+  // The source is deleted only once the receiver has imported: a refused or
+  // lost transfer leaves the sender its context.
+  const exported = await ctx.export({ resetNew: options.resetNew ?? false });
   try {
     const envelope = encodeHandoff(exported, { key, ttlMs: options.ttlMs ?? timeoutMs, ...(peerPid ? { targetPid: peerPid } : {}) });
     const result = exchange(ch, op, timeoutMs, (m) => m.id === id && m.type === `${PREFIX}result`);
     ch.send({ type: `${PREFIX}envelope`, id, envelope: envelope.toString('base64') });
     const r = await result;
     if (r.ok !== true) throw remoteError(r, op);
+    if (options.deleteOld ?? true) ctx.close();
   } finally {
     key.fill(0);
     exported.dispose();

@@ -169,3 +169,30 @@ describe('envelope refusals in a separate process', () => {
     h.close();
   });
 });
+
+describe('a refused transfer keeps the sender its context', () => {
+  it('rejects with the receiver status, and the context still works', async () => {
+    const crypto = await import('node:crypto');
+    const h = await establish();
+    const { port1, port2 } = new MessageChannel();
+    // A receiver that speaks the protocol and then refuses the envelope.
+    port2.on('message', (m: { type: string; id: string }) => {
+      if (m.type === 'sspi-context/offer') {
+        const { publicKey } = crypto.generateKeyPairSync('x25519');
+        port2.postMessage({ type: 'sspi-context/accept', id: m.id, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), pid: process.pid });
+      } else if (m.type === 'sspi-context/envelope') {
+        port2.postMessage({ type: 'sspi-context/result', id: m.id, ok: false, status: 0x80090308, detail: 'SEC_E_INVALID_TOKEN' });
+      }
+    });
+    const err = await api.sendContext(port1, h.server).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(api.SspiError);
+    expect((err as InstanceType<typeof api.SspiError>).code).toBe('SEC_E_INVALID_TOKEN');
+    expect(h.server.isEstablished).toBe(true);
+    expect(h.server.decrypt(h.client.encrypt(Buffer.from('still mine')))).toEqual(Buffer.from('still mine'));
+    port1.close();
+    h.close();
+  });
+});
