@@ -21,6 +21,7 @@ if (!existsSync(apiPath) || !existsSync(fileURLToPath(suitePath))) {
   const user = process.env.SSPI_TEST_USER ?? 'testuser';
   const domain = process.env.SSPI_TEST_DOMAIN ?? 'TESTDOMAIN';
   const password = process.env.SSPI_TEST_PASSWORD ?? 'Passw0rd!';
+  const common = { apiPath, target: 'HOST/localhost', childEnv };
   const only = (process.env.SSPI_CONFORMANCE ?? (process.env.SSPI_WINE === '1' ? 'SspiTest,NTLM' : 'NTLM,Negotiate')).split(',');
 
   if (only.includes('SspiTest')) {
@@ -29,11 +30,9 @@ if (!existsSync(apiPath) || !existsSync(fileURLToPath(suitePath))) {
       it,
       api,
       options: {
-        apiPath,
+        ...common,
         packageName: 'SspiTest',
         identity: { user: 'alice', domain: 'TESTDOM', password: 'Passw0rd!' },
-        target: 'HOST/localhost',
-        childEnv,
         expect: { names: true, exportImport: true, impersonate: true },
         truncationStride: 1,
       },
@@ -47,11 +46,9 @@ if (!existsSync(apiPath) || !existsSync(fileURLToPath(suitePath))) {
       it,
       api,
       options: {
-        apiPath,
+        ...common,
         packageName,
         identity: { user, domain, password },
-        target: 'HOST/localhost',
-        childEnv,
         // Wine 8's NTLM has no names, export/import or impersonation (shared/wine/README.md);
         // on Windows (a local account made by CI) everything is expected.
         // Wine 8's NTLM also derives mismatched keys between client and server

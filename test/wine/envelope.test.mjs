@@ -5,27 +5,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { backend, handleCount, hasProvider, providerIdentity } from './helpers.mjs';
+import { backend, establishPublic, handleCount, hasProvider, providerIdentity } from './helpers.mjs';
 
 const api = createRequire(import.meta.url)('../../dist/index.js');
 api.setBackend(backend);
 const skip = hasProvider() ? false : 'no SspiTest provider';
 
-async function established() {
-  const client = await api.Credentials.acquire({ package: 'SspiTest', use: 'outbound', identity: providerIdentity });
-  const server = await api.Credentials.acquire({ package: 'SspiTest', use: 'inbound' });
-  const c = new api.ClientContext(client, { target: 'HOST/localhost' });
-  const s = new api.ServerContext(server);
-  let input;
-  for (let i = 0; i < 4; i++) {
-    const r = await c.step(input);
-    if (!r.token) break;
-    const a = await s.step(r.token);
-    input = a.token;
-    if (!input) break;
-  }
-  return { c, s, close: () => [c, s, client, server].forEach((x) => x.close()) };
-}
+const established = () => establishPublic(api, 'SspiTest', { identity: providerIdentity });
 
 describe('handoff envelope with a token (public API)', () => {
   it('a good import owns the duplicated token and closes it with the context', { skip }, async () => {

@@ -105,3 +105,20 @@ export function handleCount() {
   const reported = binding.processHandleCount();
   return reported > 0 ? reported : binding.probedHandleCount();
 }
+
+/** A loopback handshake through the public API (`api` = dist/index.js), for the tests that exercise it. */
+export async function establishPublic(api, packageName, { identity, target = 'HOST/localhost' } = {}) {
+  const client = await api.Credentials.acquire({ package: packageName, use: 'outbound', ...(identity ? { identity } : {}) });
+  const server = await api.Credentials.acquire({ package: packageName, use: 'inbound' });
+  const c = new api.ClientContext(client, { target });
+  const s = new api.ServerContext(server);
+  let input;
+  for (let i = 0; i < 6; i++) {
+    const r = await c.step(input);
+    if (!r.token) break;
+    const a = await s.step(r.token);
+    input = a.token;
+    if (!input) break;
+  }
+  return { c, s, client, server, close: () => [c, s, client, server].forEach((x) => x.close()) };
+}

@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { binding, isWine } from './helpers.mjs';
+import { binding, establishPublic, isWine } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const apiPath = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -17,24 +17,12 @@ const skip = isWine || process.platform !== 'win32' ? 'real Windows only' : fals
 async function handOff(pkg, identity) {
   const api = require(apiPath);
   api.setBackend('native');
-  const { Credentials, ClientContext, ServerContext, encodeHandoff } = api;
-  const client = await Credentials.acquire({ package: pkg, use: 'outbound', ...(identity ? { identity } : {}) });
-  const server = await Credentials.acquire({ package: pkg, use: 'inbound' });
-  const c = new ClientContext(client, { target: `HOST/${process.env.COMPUTERNAME ?? 'localhost'}` });
-  const s = new ServerContext(server);
-  let input;
-  for (let i = 0; i < 6; i++) {
-    const r = await c.step(input);
-    if (!r.token) break;
-    const a = await s.step(r.token);
-    input = a.token;
-    if (!input) break;
-  }
+  const { c, s, close } = await establishPublic(api, pkg, { identity, target: `HOST/${process.env.COMPUTERNAME ?? 'localhost'}` });
   const serverName = s.names.clientName;
   const child = fork(fileURLToPath(new URL('./windows-handoff-child.mjs', import.meta.url)), [apiPath], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const ready = await new Promise((r) => child.once('message', r));
   const exp = await s.export({ deleteOld: true });
-  const envelope = encodeHandoff(exp, { targetPid: ready.pid });
+  const envelope = api.encodeHandoff(exp, { targetPid: ready.pid });
   const sealed = c.encrypt(Buffer.from('from the client'));
   child.send({ envelope, sealed });
   const res = await new Promise((r) => child.once('message', r));
@@ -44,10 +32,7 @@ async function handOff(pkg, identity) {
   assert.equal(res.threadAfter, null);
   assert.equal(binding.threadTokenSid(), null);
   exp.dispose();
-  c.close();
-  s.close();
-  client.close();
-  server.close();
+  close();
   return { serverName, res };
 }
 
