@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { getBackend } from './backend/select.js';
 import { SspiError } from './errors.js';
-import { HANDOFF_MAGIC, readHandoffHeader, type HandoffHeader } from './handoff/codec.js';
+import { HANDOFF_MAGIC, decodeHandoff, type HandoffHeader } from './handoff/codec.js';
 import { describeStatus } from './status.js';
 
 const { version } = require('../package.json') as { version: string };
@@ -77,9 +77,9 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
       } catch (e) {
         fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
       }
-      const { header } = readHandoffHeader(envelopeBytes(raw));
-      if (opts.json) out(JSON.stringify({ ...header, token: header.token.mode === 'none' ? header.token : { mode: 'handle', targetPid: header.token.targetPid } }));
-      else inspectLines(header).forEach((l) => out(l));
+      const decoded = decodeHandoff(envelopeBytes(raw), { headerOnly: true });
+      if (opts.json) out(JSON.stringify(decoded.toJSON().header));
+      else inspectLines(decoded.header).forEach((l) => out(l));
     });
 
   program

@@ -76,7 +76,7 @@ export class DecodedHandoff {
     return `DecodedHandoff { id: '${this.header.id}', packageName: '${this.header.packageName}', sealed: ${this.header.sealed}, packed: ${redactedBytes(this.#packed)} }`;
   }
 
-  toJSON(): object {
+  toJSON(): { header: object; packed: string } {
     return { header: { ...this.header, token: tokenJson(this.header.token) }, packed: redactedBytes(this.#packed) };
   }
 }
