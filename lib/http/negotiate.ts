@@ -9,13 +9,18 @@
  *
  * NTLM authenticates the connection, not the request: the context between legs
  * lives in a WeakMap keyed by the request's socket and is closed when the socket
- * closes, when a leg fails, or when the client starts over.
+ * closes, when a leg fails, or when the client starts over. The legs of one
+ * connection run one after another (HTTP answers them in order anyway), so a
+ * connection holds at most one handshake, whatever a client pipelines.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ServerContext, type ServerContextOptions } from '../context.js';
 import { Credentials, type AcquireCredentialsOptions } from '../credentials.js';
 import { SspiError } from '../errors.js';
+import { parseAuthorization } from './authorization.js';
+
+export { parseAuthorization } from './authorization.js';
 
 /** The HTTP authentication schemes this handler speaks. */
 export type NegotiateScheme = 'Negotiate' | 'NTLM';
@@ -62,6 +67,13 @@ export interface NegotiateHandlerOptions {
   contextOptions?: ServerContextOptions;
   /** Largest decoded token accepted (default 64 KiB): larger is 400. */
   maxTokenBytes?: number;
+  /**
+   * Most handshakes this handler keeps between legs, over all connections
+   * (default 10,000). A first leg beyond it is answered 503 with
+   * `{ error: 'SEC_E_INSUFFICIENT_MEMORY' }` and `Retry-After: 1`, and no
+   * context is created. Each connection holds at most one.
+   */
+  maxPendingHandshakes?: number;
 }
 
 export interface NegotiateHandler {
@@ -73,39 +85,58 @@ export interface NegotiateHandler {
 
 const DEFAULT_SCHEMES: readonly NegotiateScheme[] = ['Negotiate', 'NTLM'];
 const DEFAULT_MAX_TOKEN = 64 * 1024;
+const DEFAULT_MAX_PENDING = 10_000;
 const OP = 'HttpNegotiate';
 const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
 
-interface Pending {
-  scheme: NegotiateScheme;
-  ctx: ServerContext;
-  busy: boolean;
+/** One handshake between its first leg and its last: owned by a connection until established. */
+interface Handshake {
+  readonly scheme: NegotiateScheme;
+  /** Undefined while the credentials are acquired. */
+  ctx: ServerContext | undefined;
+  /** Set once the handshake was abandoned (socket closed, start-over, handler closed); its context is closed. */
+  ended: boolean;
 }
 
-interface SocketState {
-  pending: Pending | undefined;
+/** Where a connection's handshake stands. */
+type ConnectionLeg =
+  | { readonly kind: 'idle' }
+  /** A leg of `handshake` is being processed. */
+  | { readonly kind: 'running'; readonly handshake: Handshake }
+  /** A challenge went out; the client's next leg continues `handshake`. */
+  | { readonly kind: 'awaiting-leg'; readonly handshake: Handshake };
+
+interface Connection {
+  leg: ConnectionLeg;
+  /** The tail of this connection's legs: each runs after the previous one settled. */
+  queue: Promise<void>;
 }
+
+const IDLE: ConnectionLeg = { kind: 'idle' };
+
+/** What the Authorization header of a request asks for. */
+type LegRequest =
+  | { readonly kind: 'none' } // no credentials, or a scheme we do not speak
+  | { readonly kind: 'bad'; readonly error: SspiError } // 400
+  | { readonly kind: 'leg'; readonly scheme: NegotiateScheme; readonly token: Buffer };
+
+/** What a leg came to; `reply` turns it into a response. */
+type LegOutcome =
+  | { readonly kind: 'continue'; readonly scheme: NegotiateScheme; readonly token: Buffer }
+  | { readonly kind: 'established'; readonly scheme: NegotiateScheme; readonly ctx: ServerContext; readonly token: Buffer | undefined }
+  /** 401 with the schemes offered (no credentials, or an authentication failure). */
+  | { readonly kind: 'challenge'; readonly code: string; readonly error?: SspiError | Error }
+  | { readonly kind: 'refused'; readonly httpStatus: 400 | 500 | 503; readonly error: SspiError | Error }
+  /** handler.close() ran: 503. */
+  | { readonly kind: 'closed' }
+  /** The connection went away: nothing to answer. */
+  | { readonly kind: 'gone' };
 
 const authByRequest = new WeakMap<IncomingMessage, NegotiateAuthInfo>();
 
 /** In middleware mode (no onAuthenticated), the authentication of `req`, if any. */
 export function negotiateAuth(req: IncomingMessage): NegotiateAuthInfo | undefined {
   return authByRequest.get(req);
-}
-
-/** Parse `Authorization: <scheme> <token68>`. Throws SspiError for a malformed header. */
-export function parseAuthorization(header: string | undefined): { scheme: string; token: Buffer | undefined } | undefined {
-  if (header === undefined) return undefined;
-  const m = /^[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]+(\S*))?[ \t]*$/.exec(header);
-  if (!m) throw new SspiError('SEC_E_INVALID_TOKEN', OP, 'the Authorization header is malformed');
-  const scheme = m[1]!;
-  const b64 = m[2];
-  if (b64 === undefined || b64 === '') return { scheme, token: undefined };
-  // token68 as base64: the standard alphabet, padding optional, no stray characters.
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.replace(/=+$/, '').length % 4 === 1) {
-    throw new SspiError('SEC_E_INVALID_TOKEN', OP, 'the Authorization token is not valid base64');
-  }
-  return { scheme, token: Buffer.from(b64, 'base64') };
 }
 
 /** True for a token that starts a handshake: NTLM NEGOTIATE_MESSAGE or a GSS-API InitialContextToken (SPNEGO, Kerberos). */
@@ -148,13 +179,18 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
     throw new SspiError('SEC_E_INVALID_PARAMETER', OP, "schemes must be a non-empty list of 'Negotiate' and 'NTLM'");
   }
   const maxToken = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN;
+  const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING;
+  if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
+    throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'maxPendingHandshakes must be a positive integer');
+  }
   const given = options.credentials;
   const single = given instanceof Credentials ? given : undefined;
   const perPackage: Partial<Record<NegotiateScheme, Credentials>> = single ? {} : { ...(given as Partial<Record<NegotiateScheme, Credentials>> | undefined) };
   const canAcquire = !single && (options.acquire !== undefined || given === undefined);
   const acquired = new Map<NegotiateScheme, Promise<Credentials>>();
-  const sockets = new WeakMap<Socket, SocketState>();
-  const live = new Set<Pending>();
+  const connections = new WeakMap<Socket, Connection>();
+  /** Every handshake not yet established or ended, over all connections (bounded by maxPending). */
+  const live = new Set<Handshake>();
   let closed = false;
 
   const schemeOffered = (s: NegotiateScheme): boolean =>
@@ -186,32 +222,142 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
     return Promise.reject(new SspiError('SEC_E_NO_CREDENTIALS', OP, `no inbound credentials for ${order[0]}`));
   }
 
-  function stateOf(socket: Socket): SocketState {
-    let st = sockets.get(socket);
-    if (!st) {
-      const state: SocketState = { pending: undefined };
-      st = state;
-      sockets.set(socket, state);
-      socket.once('close', () => drop(state));
+  // --- connection state -----------------------------------------------------
+
+  function connectionOf(socket: Socket): Connection {
+    let conn = connections.get(socket);
+    if (!conn) {
+      const c: Connection = { leg: IDLE, queue: Promise.resolve() };
+      conn = c;
+      connections.set(socket, c);
+      socket.once('close', () => abandon(c));
     }
-    return st;
+    return conn;
   }
 
-  function drop(state: SocketState): void {
-    const p = state.pending;
-    state.pending = undefined;
-    if (p) {
-      live.delete(p);
-      p.ctx.close();
-    }
+  function endHandshake(hs: Handshake): void {
+    if (hs.ended) return;
+    hs.ended = true;
+    live.delete(hs);
+    hs.ctx?.close();
   }
 
-  function challenge(req: IncomingMessage, res: ServerResponse, code?: string): void {
+  /** Forget the connection's handshake, if any, and close its context. */
+  function abandon(conn: Connection): void {
+    const leg = conn.leg;
+    conn.leg = IDLE;
+    if (leg.kind !== 'idle') endHandshake(leg.handshake);
+  }
+
+  /** Run `work` after every earlier leg of the connection settled. */
+  function serialize<T>(conn: Connection, work: () => Promise<T>): Promise<T> {
+    const run = conn.queue.then(work);
+    conn.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  // --- the legs -------------------------------------------------------------
+
+  function readLeg(req: IncomingMessage): LegRequest {
+    let parsed: ReturnType<typeof parseAuthorization>;
+    try {
+      parsed = parseAuthorization(req.headers.authorization);
+    } catch (e) {
+      const error = e instanceof SspiError ? e : new SspiError('SEC_E_INVALID_TOKEN', OP, 'the Authorization header is malformed');
+      return { kind: 'bad', error };
+    }
+    const scheme = parsed && canonicalScheme(parsed.scheme);
+    if (!parsed || !scheme || !schemeOffered(scheme)) return { kind: 'none' };
+    const token = parsed.token;
+    if (!token || token.length === 0) {
+      return { kind: 'bad', error: new SspiError('SEC_E_INVALID_TOKEN', OP, `the ${scheme} Authorization header has no token`) };
+    }
+    if (token.length > maxToken) {
+      return { kind: 'bad', error: new SspiError('SEC_E_INVALID_TOKEN', OP, `the ${scheme} token is larger than ${maxToken} bytes`) };
+    }
+    return { kind: 'leg', scheme, token };
+  }
+
+  /** The handshake this leg continues, or a new one (reserving a slot under maxPendingHandshakes). */
+  function handshakeFor(conn: Connection, scheme: NegotiateScheme, token: Buffer): Handshake | Extract<LegOutcome, { kind: 'refused' }> {
+    const leg = conn.leg;
+    if (leg.kind === 'awaiting-leg') {
+      if (leg.handshake.scheme === scheme && !isInitialToken(token)) return leg.handshake;
+      // A new first leg (or another scheme): the client started over.
+      abandon(conn);
+    }
+    if (live.size >= maxPending) {
+      return { kind: 'refused', httpStatus: 503, error: new SspiError('SEC_E_INSUFFICIENT_MEMORY', OP, `more than ${maxPending} handshakes are pending`) };
+    }
+    const hs: Handshake = { scheme, ctx: undefined, ended: false };
+    live.add(hs);
+    return hs;
+  }
+
+  async function stepLeg(req: IncomingMessage, conn: Connection, scheme: NegotiateScheme, token: Buffer): Promise<LegOutcome> {
+    if (req.socket.destroyed) return { kind: 'gone' };
+    const picked = handshakeFor(conn, scheme, token);
+    if ('kind' in picked) return picked;
+    const hs = picked;
+    // Ended under us: by the socket closing, or by handler.close().
+    const ended = (): LegOutcome => (req.socket.destroyed ? { kind: 'gone' } : { kind: 'closed' });
+    conn.leg = { kind: 'running', handshake: hs };
+    let result;
+    try {
+      if (!hs.ctx) {
+        const cred = await pickCredentials(scheme, token);
+        if (hs.ended) return ended();
+        hs.ctx = new ServerContext(cred, options.contextOptions);
+      }
+      result = await hs.ctx.step(token);
+    } catch (e) {
+      const wasEnded = hs.ended;
+      abandon(conn);
+      if (wasEnded) return ended();
+      const err = asError(e);
+      // Wrong password, unknown user, bad or replayed token: a fresh challenge.
+      if (err instanceof SspiError && (err.operation === 'AcceptSecurityContext' || err.code === 'SEC_E_INVALID_TOKEN')) {
+        return { kind: 'challenge', code: err.code, error: err };
+      }
+      return { kind: 'refused', httpStatus: 500, error: err };
+    }
+    if (hs.ended) return ended();
+    if (!result.done) {
+      if (!result.token) {
+        abandon(conn);
+        return { kind: 'refused', httpStatus: 500, error: new SspiError('SEC_E_INTERNAL_ERROR', OP, 'the package wants another leg but produced no token') };
+      }
+      conn.leg = { kind: 'awaiting-leg', handshake: hs };
+      return { kind: 'continue', scheme, token: result.token };
+    }
+    // Established: the context now belongs to this request, not the connection.
+    conn.leg = IDLE;
+    live.delete(hs);
+    return { kind: 'established', scheme, ctx: hs.ctx, token: result.token };
+  }
+
+  async function runLeg(req: IncomingMessage, conn: Connection): Promise<LegOutcome> {
+    if (closed) return { kind: 'closed' };
+    const ask = readLeg(req);
+    if (ask.kind !== 'leg') {
+      // Anything but a leg abandons the handshake in progress.
+      abandon(conn);
+      return ask.kind === 'none' ? { kind: 'challenge', code: 'SEC_E_NO_CREDENTIALS' } : { kind: 'refused', httpStatus: 400, error: ask.error };
+    }
+    return stepLeg(req, conn, ask.scheme, ask.token);
+  }
+
+  // --- replies --------------------------------------------------------------
+
+  function challenge(req: IncomingMessage, res: ServerResponse, code: string): void {
     req.resume();
     if (res.headersSent) return;
     res.statusCode = 401;
     res.setHeader('WWW-Authenticate', schemes);
-    sendJson(res, { error: code ?? 'SEC_E_NO_CREDENTIALS' });
+    sendJson(res, { error: code });
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, status: number, err: SspiError | Error): void {
@@ -222,6 +368,8 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
     }
     res.statusCode = status;
     if (status === 401) res.setHeader('WWW-Authenticate', schemes);
+    // Retry-After: RFC 9110 §10.2.3, for the pending-handshake limit.
+    if (status === 503 && err instanceof SspiError && err.code === 'SEC_E_INSUFFICIENT_MEMORY') res.setHeader('Retry-After', '1');
     sendJson(res, { error: err instanceof SspiError ? err.code : 'SEC_E_INTERNAL_ERROR' });
   }
 
@@ -233,118 +381,41 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<void> {
-    if (closed) {
-      fail(req, res, 503, new SspiError('SEC_E_INVALID_HANDLE', OP, 'the handler is closed'));
-      return;
-    }
-    const state = stateOf(req.socket);
-
-    let parsed: ReturnType<typeof parseAuthorization>;
-    try {
-      parsed = parseAuthorization(req.headers.authorization);
-    } catch (e) {
-      drop(state);
-      report(asError(e), req);
-      fail(req, res, 400, asError(e));
-      return;
-    }
-    const scheme = parsed && canonicalScheme(parsed.scheme);
-    if (!parsed || !scheme || !schemeOffered(scheme)) {
-      // No credentials, or a scheme we do not speak (Basic, Bearer...): offer ours.
-      drop(state);
-      challenge(req, res);
-      return;
-    }
-    const token = parsed.token;
-    if (!token || token.length === 0) {
-      drop(state);
-      const err = new SspiError('SEC_E_INVALID_TOKEN', OP, `the ${scheme} Authorization header has no token`);
-      report(err, req);
-      fail(req, res, 400, err);
-      return;
-    }
-    if (token.length > maxToken) {
-      drop(state);
-      const err = new SspiError('SEC_E_INVALID_TOKEN', OP, `the ${scheme} token is larger than ${maxToken} bytes`);
-      report(err, req);
-      fail(req, res, 400, err);
-      return;
-    }
-
-    let pending = state.pending;
-    if (pending?.busy) {
-      // A pipelined leg while the previous one runs: the client broke the protocol.
-      const err = new SspiError('SEC_E_INVALID_PARAMETER', OP, 'a handshake leg is already in progress on this connection');
-      report(err, req);
-      fail(req, res, 400, err);
-      return;
-    }
-    if (pending && (pending.scheme !== scheme || isInitialToken(token))) {
-      // The client started over (or switched schemes): forget the old handshake.
-      drop(state);
-      pending = undefined;
-    }
-
-    let ctx: ServerContext;
-    let result;
-    try {
-      if (!pending) {
-        const cred = await pickCredentials(scheme, token);
-        pending = { scheme, ctx: new ServerContext(cred, options.contextOptions), busy: false };
-        if (req.socket.destroyed) {
-          pending.ctx.close();
-          return;
-        }
-        state.pending = pending;
-        live.add(pending);
-      }
-      ctx = pending.ctx;
-      pending.busy = true;
-      try {
-        result = await ctx.step(token);
-      } finally {
-        pending.busy = false;
-      }
-    } catch (e) {
-      drop(state);
-      const err = asError(e);
-      report(err, req);
-      if (err instanceof SspiError) {
-        // Wrong password, unknown user, bad or replayed token: a fresh challenge.
-        const authFailure = err.operation === 'AcceptSecurityContext' || err.code === 'SEC_E_INVALID_TOKEN';
-        if (authFailure) challenge(req, res, err.code);
-        else fail(req, res, 500, err);
-      } else {
-        fail(req, res, 500, err);
-      }
-      return;
-    }
-
-    if (!result.done) {
-      if (!result.token) {
-        drop(state);
-        const err = new SspiError('SEC_E_INTERNAL_ERROR', OP, 'the package wants another leg but produced no token');
-        report(err, req);
-        fail(req, res, 500, err);
+  /** Answer every outcome but `established`. */
+  function reply(req: IncomingMessage, res: ServerResponse, outcome: Exclude<LegOutcome, { kind: 'established' }>): void {
+    switch (outcome.kind) {
+      case 'gone':
+        req.resume();
         return;
-      }
-      req.resume();
-      if (req.socket.destroyed) {
-        drop(state);
+      case 'closed':
+        fail(req, res, 503, new SspiError('SEC_E_INVALID_HANDLE', OP, 'the handler is closed'));
         return;
-      }
-      res.statusCode = 401;
-      res.setHeader('WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
-      sendJson(res, { error: 'SEC_I_CONTINUE_NEEDED' });
-      return;
+      case 'challenge':
+        if (outcome.error) report(outcome.error, req);
+        challenge(req, res, outcome.code);
+        return;
+      case 'refused':
+        report(outcome.error, req);
+        fail(req, res, outcome.httpStatus, outcome.error);
+        return;
+      case 'continue':
+        req.resume();
+        res.statusCode = 401;
+        res.setHeader('WWW-Authenticate', `${outcome.scheme} ${outcome.token.toString('base64')}`);
+        sendJson(res, { error: 'SEC_I_CONTINUE_NEEDED' });
+        return;
     }
+  }
 
-    // Established: the context now belongs to this request, not the connection.
-    if (state.pending === pending) state.pending = undefined;
-    live.delete(pending);
-    if (result.token) res.setHeader('WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
-
+  /** Hand the established context to the application, and close it after unless kept. */
+  async function deliver(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: ((err?: unknown) => void) | undefined,
+    outcome: Extract<LegOutcome, { kind: 'established' }>,
+  ): Promise<void> {
+    const { ctx, scheme } = outcome;
+    if (outcome.token) res.setHeader('WWW-Authenticate', `${scheme} ${outcome.token.toString('base64')}`);
     let kept = false;
     let clientName: string;
     try {
@@ -388,6 +459,14 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
     }
   }
 
+  async function handle(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<void> {
+    const conn = connectionOf(req.socket);
+    // Only the legs are serialized; the application runs outside the queue.
+    const outcome = await serialize(conn, () => runLeg(req, conn));
+    if (outcome.kind === 'established') await deliver(req, res, next, outcome);
+    else reply(req, res, outcome);
+  }
+
   const handler = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<void> =>
     handle(req, res, next).catch((e: unknown) => {
       // Last resort: nothing escapes into the server's 'request' emitter.
@@ -398,8 +477,7 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
 
   handler.close = () => {
     closed = true;
-    for (const p of live) p.ctx.close();
-    live.clear();
+    for (const hs of [...live]) endHandshake(hs);
     for (const p of acquired.values()) p.then((c) => c.close(), () => undefined);
     acquired.clear();
   };
