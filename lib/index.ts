@@ -29,3 +29,5 @@ export function enumerateSecurityPackages(): PackageInfo[] {
 export { sendContext, receiveContext } from './transfer.js';
 export type { SendContextOptions, ReceiveContextOptions, ContextTarget } from './transfer.js';
 export { negotiateHandler, negotiateAuth, parseAuthorization } from './http/negotiate.js'; export type { NegotiateHandler, NegotiateHandlerOptions, NegotiateAuthInfo, NegotiateScheme, OnAuthenticated } from './http/negotiate.js';
+export { ContextPool, serveContexts } from './pool/index.js';
+export type { ContextPoolOptions, ContextPoolCloseOptions, ContextPoolStats, PoolState, WorkerExitEvent, WorkerKind, ServeContextInfo, ServeContextsHandler } from './pool/index.js';
