@@ -40,7 +40,7 @@ function inspectLines(h: HandoffHeader): string[] {
   const left = h.expiresAt - now;
   return [
     `handoff envelope v${h.version}`,
-    `  package:     ${h.packageName}`,
+    `  package:     ${h.packageName}${h.credentialPackage !== h.packageName ? ` (credential: ${h.credentialPackage})` : ''}`,
     `  id:          ${h.id}`,
     `  sealed:      ${h.sealed ? 'yes (AES-256-GCM)' : 'no'}`,
     `  source pid:  ${h.sourcePid}`,

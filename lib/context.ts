@@ -1,5 +1,5 @@
 import { SspiError } from './errors.js';
-import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakeResult, TokenHandleRef } from './backend/types.js';
+import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakeResult } from './backend/types.js';
 import type { Credentials } from './credentials.js';
 import { ExportedContext } from './exported.js';
 import { AscReq, IscReq, SecPkgContextExport } from './flags.js';
@@ -37,6 +37,7 @@ export abstract class ContextBase implements Disposable {
   protected attributes = 0;
   #names: ContextNames | undefined;
   #sizes: ContextSizes | undefined;
+  #negotiated: string | undefined;
   protected readonly backend: Backend;
 
   protected constructor(backend: Backend, packageName: string) {
@@ -131,7 +132,7 @@ export abstract class ContextBase implements Disposable {
     try {
       result = fn();
     } finally {
-      this.backend.revertSecurityContext(h);
+      this.#revert(h);
     }
     if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
       // Already reverted: the promise's continuation would not have been impersonated.
@@ -141,13 +142,59 @@ export abstract class ContextBase implements Disposable {
     return result;
   }
 
-  /** ExportSecurityContext. With deleteOld this context is closed afterwards. */
+  // The thread always ends reverted: fn may have closed or deleted the context, and then
+  // RevertSecurityContext cannot run, so RevertToSelf ends the impersonation instead.
+  #revert(h: CtxtHandleRef): void {
+    if (this.handle === h) {
+      try {
+        this.backend.revertSecurityContext(h);
+        return;
+      } catch {
+        // fall through: the thread must not stay impersonating
+      }
+    }
+    this.backend.revertToSelf();
+  }
+
+  /**
+   * The package that holds this context: for Negotiate, the one it selected
+   * (SECPKG_ATTR_NEGOTIATION_INFO, trusted only when COMPLETE or OPTIMISTIC, as .NET
+   * does), else SECPKG_ATTR_PACKAGE_INFO, else the credential's package (Wine's own
+   * packages answer neither).
+   */
+  get negotiatedPackage(): string {
+    if (this.#negotiated) return this.#negotiated;
+    const h = this.live('QueryContextAttributesW');
+    const name = queryName(() => {
+      const info = this.backend.queryContextAttributes(h, 'negotiationInfo');
+      return info.state === 0 || info.state === 1 ? info.packageName : undefined;
+    }) ?? queryName(() => this.backend.queryContextAttributes(h, 'packageInfo').name) ?? this.packageName;
+    this.#negotiated = name;
+    return name;
+  }
+
+  /**
+   * ExportSecurityContext. The exported object names the package that holds the context
+   * (queried first: DELETE_OLD invalidates the handle) and the credential's package.
+   * With deleteOld this context is closed afterwards.
+   */
   async export(options: ExportOptions = {}): Promise<ExportedContext> {
     const h = this.live('ExportSecurityContext');
+    const heldBy = this.negotiatedPackage;
     const flags = (options.resetNew ? SecPkgContextExport.RESET_NEW : 0) | (options.deleteOld ? SecPkgContextExport.DELETE_OLD : 0);
-    const { packed, token } = await this.backend.exportSecurityContext(h, flags);
-    if (options.deleteOld) this.forget();
-    return new ExportedContext(this.packageName, packed, token, this.backend);
+    const { packed, token, bufferType } = await this.backend.exportSecurityContext(h, flags);
+    if (options.deleteOld) {
+      // The package already destroyed it; DeleteSecurityContext now releases secur32's
+      // record at once instead of at garbage collection (it returns SEC_E_OK).
+      this.forget();
+      this.backend.deleteSecurityContext(h);
+    }
+    return new ExportedContext(heldBy, packed, {
+      credentialPackage: this.packageName,
+      bufferType,
+      ...(token ? { token } : {}),
+      backend: this.backend,
+    });
   }
 
   /** DeleteSecurityContext. Closing twice is a no-op. */
@@ -179,6 +226,17 @@ export abstract class ContextBase implements Disposable {
 
   toJSON(): object {
     return { type: this.constructor.name, packageName: this.packageName, established: this.isEstablished };
+  }
+}
+
+// A package name from an attribute query, or undefined when the package does not answer it.
+function queryName(query: () => string | undefined): string | undefined {
+  try {
+    const name = query();
+    return typeof name === 'string' && name.length > 0 ? name : undefined;
+  } catch (e) {
+    if (e instanceof SspiError) return undefined;
+    throw e;
   }
 }
 
@@ -295,24 +353,16 @@ export class ServerContext extends HandshakeContext {
   }
 }
 
-/** A context rebuilt by importContext (ImportSecurityContextW). */
+/**
+ * A context rebuilt by importContext (ImportSecurityContextW). `packageName` is the
+ * package that accepted the import. It owns no token: the package holds its own copy
+ * and releases it at DeleteSecurityContext.
+ */
 export class SecurityContext extends ContextBase {
-  // The token handle an envelope brought into this process; ImportSecurityContextW
-  // leaves it with the caller, so it lives as long as the context.
-  #token: TokenHandleRef | undefined;
-
   /** @internal */
-  constructor(backend: Backend, packageName: string, handle: CtxtHandleRef, token?: TokenHandleRef) {
+  constructor(backend: Backend, packageName: string, handle: CtxtHandleRef) {
     super(backend, packageName);
     this.handle = handle;
     this.established = true;
-    this.#token = token;
-  }
-
-  override close(): void {
-    super.close();
-    const t = this.#token;
-    this.#token = undefined;
-    t?.close();
   }
 }

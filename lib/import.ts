@@ -5,7 +5,7 @@ import { SecurityContext } from './context.js';
 import { ExportedContext } from './exported.js';
 import { decodeHandoff } from './handoff/codec.js';
 import { claimEnvelopeId } from './handoff/replay.js';
-import { kBackend } from './internal.js';
+import { kBackend, kTakeToken } from './internal.js';
 
 export interface ImportContextOptions {
   /** The 32-byte key the envelope was sealed with. */
@@ -16,18 +16,53 @@ export interface ImportContextOptions {
 
 const OP = 'ImportSecurityContextW';
 
+// Which name Windows wants for a Negotiate context is undocumented (SSPI-CONTRACTS §2):
+// the package that holds it first, then the credential's package when the first name
+// is not a package here or does not import.
+const RETRY_UNDER_CREDENTIAL_PACKAGE = new Set(['SEC_E_SECPKG_NOT_FOUND', 'SEC_E_UNSUPPORTED_FUNCTION']);
+
+async function importUnder(
+  backend: Backend,
+  packageName: string,
+  credentialPackage: string,
+  packed: Buffer,
+  token: TokenHandleRef | undefined,
+  bufferType: number,
+): Promise<SecurityContext> {
+  const names = packageName === credentialPackage ? [packageName] : [packageName, credentialPackage];
+  for (let i = 0; ; i++) {
+    const name = names[i]!;
+    try {
+      return new SecurityContext(backend, name, await backend.importSecurityContext(name, packed, token, bufferType));
+    } catch (e) {
+      if (i + 1 < names.length && e instanceof SspiError && RETRY_UNDER_CREDENTIAL_PACKAGE.has(e.code)) continue;
+      throw e;
+    }
+  }
+}
+
 /**
  * ImportSecurityContextW, from an envelope (encodeHandoff bytes) or an
  * ExportedContext in the same process. An envelope is refused when it is
  * expired (SEC_E_CONTEXT_EXPIRED), made for another process
  * (SEC_E_WRONG_PRINCIPAL), already imported here (SEC_E_OUT_OF_SEQUENCE),
  * malformed (SEC_E_INVALID_TOKEN) or its seal fails (SEC_E_DECRYPT_FAILURE).
+ *
+ * Importing spends the source: an ExportedContext gives up its token and its bytes
+ * are zeroed, whether the import succeeds or not; the token handle this process held
+ * is closed once the package has its own copy.
  */
 export async function importContext(source: Uint8Array | ExportedContext, options: ImportContextOptions = {}): Promise<SecurityContext> {
   if (source instanceof ExportedContext) {
+    if (source.spent) throw new SspiError('SEC_E_INVALID_HANDLE', OP, 'this exported context was already imported or disposed');
     const backend = options.backend ?? source[kBackend] ?? getBackend();
-    const handle = await backend.importSecurityContext(source.packageName, source.packed, source.token);
-    return new SecurityContext(backend, source.packageName, handle);
+    const token = source[kTakeToken]();
+    try {
+      return await importUnder(backend, source.packageName, source.credentialPackage, source.packed, token, source.bufferType);
+    } finally {
+      token?.close();
+      source.dispose();
+    }
   }
   if (!(source instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'source must be envelope bytes or an ExportedContext');
   const backend = options.backend ?? getBackend();
@@ -46,12 +81,9 @@ export async function importContext(source: Uint8Array | ExportedContext, option
     }
     if (header.token.mode === 'handle') token = backend.adoptToken(header.token.value);
     if (Date.now() >= header.expiresAt) throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP, 'the envelope has expired');
-    const handle = await backend.importSecurityContext(header.packageName, packed, token);
-    return new SecurityContext(backend, header.packageName, handle, token);
-  } catch (e) {
-    token?.close();
-    throw e;
+    return await importUnder(backend, header.packageName, header.credentialPackage, packed, token, header.bufferType);
   } finally {
+    token?.close();
     packed.fill(0);
   }
 }

@@ -42,6 +42,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       {"decryptMessage", DecryptCall},
       {"impersonateSecurityContext", Impersonate},
       {"revertSecurityContext", Revert},
+      {"revertToSelf", RevertSelf},
       {"querySecurityContextToken", QueryToken},
       {"adoptToken", AdoptToken},
       {"processHandleCount", ProcessHandleCount},
@@ -49,6 +50,9 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       {"threadTokenSid", ThreadTokenSid},
       {"processUserSid", ProcessUserSid},
       {"userName", UserName},
+      {"threadTokenInfo", ThreadTokenInfo},
+      {"processPrivileges", ProcessPrivileges},
+      {"closeHandleFailures", CloseFailures},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
 }

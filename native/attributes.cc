@@ -1,4 +1,5 @@
-// QueryContextAttributesW for NAMES, NATIVE_NAMES, SIZES, FLAGS, PACKAGE_INFO, LIFESPAN.
+// QueryContextAttributesW for NAMES, NATIVE_NAMES, SIZES, FLAGS, PACKAGE_INFO,
+// NEGOTIATION_INFO, LIFESPAN.
 // Buffers the package returns are freed with FreeContextBuffer.
 #include "buffers.h"
 #include "calls.h"
@@ -22,10 +23,9 @@ struct ContextBuffer {
 Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "QueryContextAttributesW";
-  auto ctx = Context::Usable(env, info[0], op);
   if (!info[1].IsNumber()) ThrowType(env, "queryContextAttributes: attribute must be a number");
   const ULONG attribute = info[1].As<Napi::Number>().Uint32Value();
-  std::lock_guard<std::mutex> lock(ctx->mutex);
+  LockedContext ctx = Context::Lock(env, info[0], op);
   Napi::Object result = Napi::Object::New(env);
   switch (attribute) {
     case SECPKG_ATTR_NAMES: {
@@ -63,6 +63,19 @@ Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
       ContextBuffer free1{package.PackageInfo};
       if (package.PackageInfo == nullptr) ThrowSspi(env, SEC_E_INTERNAL_ERROR, op, "no package info returned");
       return PackageInfoObject(env, *package.PackageInfo);
+    }
+    case SECPKG_ATTR_NEGOTIATION_INFO: {
+      // The package Negotiate selected (SecPkgContext_NegotiationInfoW); the struct is
+      // ours, PackageInfo is the package's and goes back through FreeContextBuffer.
+      SecPkgContext_NegotiationInfoW negotiation{};
+      Check(env, QueryContextAttributesW(&ctx->handle, attribute, &negotiation), op);
+      ContextBuffer free1{negotiation.PackageInfo};
+      if (negotiation.PackageInfo == nullptr || negotiation.PackageInfo->Name == nullptr) {
+        ThrowSspi(env, SEC_E_INTERNAL_ERROR, op, "no package info returned");
+      }
+      result.Set("packageName", FromWide(env, negotiation.PackageInfo->Name));
+      result.Set("state", Napi::Number::New(env, negotiation.NegotiationState));
+      return result;
     }
     case SECPKG_ATTR_LIFESPAN: {
       SecPkgContext_Lifespan life{};

@@ -26,6 +26,7 @@ Napi::Value DecryptCall(const Napi::CallbackInfo& info);
 
 Napi::Value Impersonate(const Napi::CallbackInfo& info);
 Napi::Value Revert(const Napi::CallbackInfo& info);
+Napi::Value RevertSelf(const Napi::CallbackInfo& info);
 Napi::Value QueryToken(const Napi::CallbackInfo& info);
 
 }  // namespace sspi

@@ -2,6 +2,8 @@
 // destructor. JS wrappers and AsyncWorkers share an owner through std::shared_ptr, so a
 // handle outlives every call that uses it, and is freed when the last user lets go.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -9,6 +11,11 @@
 #include "win.h"
 
 namespace sspi {
+
+// CloseHandle that must never fail: a failure means a handle was closed twice (or never
+// ours), so it is counted for the test suite (closeHandleFailures()) instead of ignored.
+void CloseOwnedHandle(HANDLE handle);
+uint32_t CloseHandleFailures();
 
 class CredentialOwner {
  public:
@@ -23,6 +30,13 @@ class CredentialOwner {
   std::wstring package;
 };
 
+// The lifecycle of a CtxtHandle. Read and written only under ContextOwner::mutex.
+enum class ContextState {
+  kEmpty,     // no ISC/ASC/import has created it yet
+  kCreated,   // the package holds it: usable
+  kExported,  // exported with SECPKG_CONTEXT_EXPORT_DELETE_OLD: still to be deleted, not usable
+};
+
 class ContextOwner {
  public:
   ContextOwner() { SecInvalidateHandle(&handle); }
@@ -30,21 +44,19 @@ class ContextOwner {
   ContextOwner(const ContextOwner&) = delete;
   ContextOwner& operator=(const ContextOwner&) = delete;
 
-  // Serialises the calls on one context: a handshake step in a worker thread and a
-  // message call on the JS thread never run on the same CtxtHandle at once.
+  // Serialises the calls on one context: a handshake step or an export in a worker thread
+  // and a message call on the JS thread never run on the same CtxtHandle at once, and
+  // every read of `state` happens under it.
   std::mutex mutex;
   CtxtHandle handle;
-  bool valid = false;    // the package created it (first ISC/ASC or import succeeded)
-  bool deleted = false;  // exported with SECPKG_CONTEXT_EXPORT_DELETE_OLD: no longer usable
+  ContextState state = ContextState::kEmpty;
   std::optional<SecPkgContext_Sizes> sizes;  // cached once the context is complete
-
-  bool Usable() const { return valid && !deleted; }
 };
 
 class TokenOwner {
  public:
   explicit TokenOwner(HANDLE h) : handle(h) {}
-  ~TokenOwner();
+  ~TokenOwner() { CloseOwnedHandle(handle); }
   TokenOwner(const TokenOwner&) = delete;
   TokenOwner& operator=(const TokenOwner&) = delete;
 

@@ -30,7 +30,7 @@ class HandshakeWorker : public PromiseWorker {
  protected:
   void Run() override {
     std::lock_guard<std::mutex> lock(ctx_->mutex);
-    if (ctx_->deleted) {
+    if (ctx_->state == ContextState::kExported) {
       status_ = SEC_E_INVALID_HANDLE;
       return;
     }
@@ -53,7 +53,7 @@ class HandshakeWorker : public PromiseWorker {
     SecBuffer out{allocate ? 0 : ToULong(outBytes.size()), SECBUFFER_TOKEN, allocate ? nullptr : outBytes.data()};
     SecBufferDesc outDesc{SECBUFFER_VERSION, 1, &out};
 
-    CtxtHandle* existing = ctx_->valid ? &ctx_->handle : nullptr;
+    CtxtHandle* existing = ctx_->state == ContextState::kCreated ? &ctx_->handle : nullptr;
     PSecBufferDesc inPtr = in.empty() ? nullptr : &inDesc;
     if (server_) {
       status_ = AcceptSecurityContext(&cred_->handle, existing, inPtr, flags_, SECURITY_NATIVE_DREP, &ctx_->handle,
@@ -63,7 +63,7 @@ class HandshakeWorker : public PromiseWorker {
                                            SECURITY_NATIVE_DREP, inPtr, 0, &ctx_->handle, &outDesc, &attributes_,
                                            &expiry_);
     }
-    if (!FAILED(status_)) ctx_->valid = true;
+    if (!FAILED(status_)) ctx_->state = ContextState::kCreated;
 
     if (status_ == SEC_I_COMPLETE_NEEDED || status_ == SEC_I_COMPLETE_AND_CONTINUE) {
       // The output token is still in place: complete it before it is copied out.
@@ -148,7 +148,13 @@ class HandshakeWorker : public PromiseWorker {
 
 std::shared_ptr<ContextOwner> ContextForStep(Napi::Env env, const Napi::Value& value, const char* operation) {
   std::shared_ptr<ContextOwner> ctx = Context::From(env, value, operation);
-  if (ctx->deleted) ThrowSspi(env, SEC_E_INVALID_HANDLE, operation, "the context was exported with DELETE_OLD");
+  // A quick refusal on the JS thread; the worker checks again under the lock.
+  bool exported;
+  {
+    std::lock_guard<std::mutex> lock(ctx->mutex);
+    exported = ctx->state == ContextState::kExported;
+  }
+  if (exported) ThrowSspi(env, SEC_E_INVALID_HANDLE, operation, "the context was exported with DELETE_OLD");
   return ctx;
 }
 
@@ -185,7 +191,6 @@ Napi::Value AcceptContext(const Napi::CallbackInfo& info) {
 Napi::Value CompleteToken(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "CompleteAuthToken";
-  auto ctx = Context::Usable(env, info[0], op);
   auto buffers = ReadBuffers(env, info[1], "completeAuthToken: buffers must be an array of SecBuffers");
   std::vector<SecBuffer> sb(buffers.size());
   for (size_t i = 0; i < buffers.size(); i++) {
@@ -196,7 +201,7 @@ Napi::Value CompleteToken(const Napi::CallbackInfo& info) {
   SecBufferDesc desc{SECBUFFER_VERSION, ToULong(sb.size()), sb.data()};
   SECURITY_STATUS status;
   {
-    std::lock_guard<std::mutex> lock(ctx->mutex);
+    LockedContext ctx = Context::Lock(env, info[0], op);
     status = CompleteAuthToken(&ctx->handle, &desc);
   }
   Check(env, status, op);

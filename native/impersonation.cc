@@ -1,39 +1,53 @@
-// ImpersonateSecurityContext / RevertSecurityContext (the calling thread) and
-// QuerySecurityContextToken.
+// ImpersonateSecurityContext / RevertSecurityContext (the calling thread),
+// RevertToSelf, and QuerySecurityContextToken.
 #include "calls.h"
+#include "handles.h"
 #include "wrappers.h"
 
 namespace sspi {
 
 Napi::Value Impersonate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto ctx = Context::Usable(env, info[0], "ImpersonateSecurityContext");
-  std::lock_guard<std::mutex> lock(ctx->mutex);
-  Check(env, ImpersonateSecurityContext(&ctx->handle), "ImpersonateSecurityContext");
+  SECURITY_STATUS status;
+  {
+    LockedContext ctx = Context::Lock(env, info[0], "ImpersonateSecurityContext");
+    status = ImpersonateSecurityContext(&ctx->handle);
+  }
+  Check(env, status, "ImpersonateSecurityContext");
   return env.Undefined();
 }
 
 Napi::Value Revert(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto ctx = Context::Usable(env, info[0], "RevertSecurityContext");
-  std::lock_guard<std::mutex> lock(ctx->mutex);
-  Check(env, RevertSecurityContext(&ctx->handle), "RevertSecurityContext");
+  SECURITY_STATUS status;
+  {
+    LockedContext ctx = Context::Lock(env, info[0], "RevertSecurityContext");
+    status = RevertSecurityContext(&ctx->handle);
+  }
+  Check(env, status, "RevertSecurityContext");
+  return env.Undefined();
+}
+
+// revertToSelf(): drops the calling thread's token when RevertSecurityContext cannot run
+// (the context was closed or deleted while impersonating). RevertToSelf ends any
+// impersonation of the thread (ImpersonateLoggedOnUser / RevertToSelf docs).
+Napi::Value RevertSelf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!RevertToSelf()) ThrowSspi(env, SEC_E_INTERNAL_ERROR, "RevertToSelf", "the thread could not drop its token");
   return env.Undefined();
 }
 
 // querySecurityContextToken(ctx) -> Token (a new handle, closed by the Token)
 Napi::Value QueryToken(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto ctx = Context::Usable(env, info[0], "QuerySecurityContextToken");
   HANDLE token = nullptr;
   SECURITY_STATUS status;
   {
-    std::lock_guard<std::mutex> lock(ctx->mutex);
+    LockedContext ctx = Context::Lock(env, info[0], "QuerySecurityContextToken");
     status = QuerySecurityContextToken(&ctx->handle, &token);
   }
-  auto owner = std::make_shared<TokenOwner>(FAILED(status) ? nullptr : token);
   Check(env, status, "QuerySecurityContextToken");
-  return Token::Create(env, owner);
+  return Token::Create(env, std::make_shared<TokenOwner>(token));
 }
 
 }  // namespace sspi

@@ -1,7 +1,8 @@
 // MakeSignature / VerifySignature / EncryptMessage / DecryptMessage (synchronous).
 // Buffer sizes come from SECPKG_ATTR_SIZES, queried once per context.
-// Layout: a signature is the SECBUFFER_TOKEN; a sealed message is
-// trailer (cbSecurityTrailer) || ciphertext || padding.
+// Wire format (docs/native-message-format.md): a signature is the used part of the
+// SECBUFFER_TOKEN; a sealed message is token || ciphertext || padding, each as long as the
+// package said it used (Kerberos may write less than cbSecurityTrailer, and padding).
 #include <vector>
 
 #include "buffers.h"
@@ -11,15 +12,14 @@
 namespace sspi {
 namespace {
 
-// Caller holds ctx.mutex.
-const SecPkgContext_Sizes& Sizes(Napi::Env env, ContextOwner& ctx, const char* operation) {
-  if (!ctx.sizes) {
+const SecPkgContext_Sizes& Sizes(Napi::Env env, LockedContext& ctx, const char* operation) {
+  if (!ctx->sizes) {
     SecPkgContext_Sizes sizes{};
-    const SECURITY_STATUS status = QueryContextAttributesW(&ctx.handle, SECPKG_ATTR_SIZES, &sizes);
+    const SECURITY_STATUS status = QueryContextAttributesW(&ctx->handle, SECPKG_ATTR_SIZES, &sizes);
     if (FAILED(status)) ThrowSspi(env, status, operation, "SECPKG_ATTR_SIZES failed");
-    ctx.sizes = sizes;
+    ctx->sizes = sizes;
   }
-  return *ctx.sizes;
+  return *ctx->sizes;
 }
 
 SecBuffer Buf(ULONG type, std::vector<unsigned char>& bytes) {
@@ -28,17 +28,17 @@ SecBuffer Buf(ULONG type, std::vector<unsigned char>& bytes) {
 
 }  // namespace
 
-// makeSignature(ctx, data) -> signature Buffer
+// makeSignature(ctx, data) -> signature Buffer (the returned cbBuffer, not cbMaxSignature)
 Napi::Value MakeSignatureCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "MakeSignature";
-  auto ctx = Context::Usable(env, info[0], op);
   auto data = ReadBytes(env, info[1], "makeSignature: data must be a Buffer");
-  std::lock_guard<std::mutex> lock(ctx->mutex);
-  std::vector<unsigned char> signature(Sizes(env, *ctx, op).cbMaxSignature);
+  LockedContext ctx = Context::Lock(env, info[0], op);
+  std::vector<unsigned char> signature(Sizes(env, ctx, op).cbMaxSignature);
   SecBuffer buffers[2] = {Buf(SECBUFFER_DATA, data), Buf(SECBUFFER_TOKEN, signature)};
   SecBufferDesc desc{SECBUFFER_VERSION, 2, buffers};
   Check(env, MakeSignature(&ctx->handle, 0, &desc, 0), op);
+  if (buffers[1].cbBuffer > signature.size()) ThrowSspi(env, SEC_E_INTERNAL_ERROR, op, "the package grew a buffer");
   return ToBuffer(env, signature.data(), buffers[1].cbBuffer);
 }
 
@@ -46,10 +46,9 @@ Napi::Value MakeSignatureCall(const Napi::CallbackInfo& info) {
 Napi::Value VerifySignatureCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "VerifySignature";
-  auto ctx = Context::Usable(env, info[0], op);
   auto data = ReadBytes(env, info[1], "verifySignature: data must be a Buffer");
   auto signature = ReadBytes(env, info[2], "verifySignature: signature must be a Buffer");
-  std::lock_guard<std::mutex> lock(ctx->mutex);
+  LockedContext ctx = Context::Lock(env, info[0], op);
   SecBuffer buffers[2] = {Buf(SECBUFFER_DATA, data), Buf(SECBUFFER_TOKEN, signature)};
   SecBufferDesc desc{SECBUFFER_VERSION, 2, buffers};
   ULONG qop = 0;
@@ -57,48 +56,55 @@ Napi::Value VerifySignatureCall(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, qop);
 }
 
-// encryptMessage(ctx, data) -> trailer || ciphertext || padding
+// encryptMessage(ctx, data) -> token || ciphertext || padding, compacted.
+// TOKEN (cbSecurityTrailer) + DATA + PADDING (cbBlockSize), as .NET and pywin32 wrap: the
+// NTLM and Kerberos EncryptMessage pages require the padding buffer from non-TLS callers.
 Napi::Value EncryptCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "EncryptMessage";
-  auto ctx = Context::Usable(env, info[0], op);
   auto data = ReadBytes(env, info[1], "encryptMessage: data must be a Buffer");
-  std::lock_guard<std::mutex> lock(ctx->mutex);
-  const SecPkgContext_Sizes& sizes = Sizes(env, *ctx, op);
-  std::vector<unsigned char> trailer(sizes.cbSecurityTrailer), padding(sizes.cbBlockSize);
-  SecBuffer buffers[3] = {Buf(SECBUFFER_TOKEN, trailer), Buf(SECBUFFER_DATA, data), Buf(SECBUFFER_PADDING, padding)};
+  LockedContext ctx = Context::Lock(env, info[0], op);
+  const SecPkgContext_Sizes& sizes = Sizes(env, ctx, op);
+  std::vector<unsigned char> token(sizes.cbSecurityTrailer), padding(sizes.cbBlockSize);
+  SecBuffer buffers[3] = {Buf(SECBUFFER_TOKEN, token), Buf(SECBUFFER_DATA, data), Buf(SECBUFFER_PADDING, padding)};
   SecBufferDesc desc{SECBUFFER_VERSION, 3, buffers};
   Check(env, EncryptMessage(&ctx->handle, 0, &desc, 0), op);
   const size_t t = buffers[0].cbBuffer, d = buffers[1].cbBuffer, p = buffers[2].cbBuffer;
-  if (t > trailer.size() || d > data.size() || p > padding.size()) {
+  if (t > token.size() || d > data.size() || p > padding.size()) {
     ThrowSspi(env, SEC_E_INTERNAL_ERROR, op, "the package grew a buffer");
   }
   Napi::Buffer<unsigned char> out = Napi::Buffer<unsigned char>::New(env, t + d + p);
   unsigned char* o = out.Data();
-  if (t != 0) memcpy(o, trailer.data(), t);
+  if (t != 0) memcpy(o, token.data(), t);
   if (d != 0) memcpy(o + t, data.data(), d);
   if (p != 0) memcpy(o + t + d, padding.data(), p);
   return out;
 }
 
-// decryptMessage(ctx, trailer || ciphertext || padding) -> plaintext
+// decryptMessage(ctx, token || ciphertext || padding) -> plaintext.
+// SECBUFFER_STREAM (the whole message) + an empty SECBUFFER_DATA: the package finds the
+// boundaries itself (the token may be shorter than cbSecurityTrailer), and points DATA at
+// the plaintext inside the stream buffer (.NET and pywin32 unwrap this way).
 Napi::Value DecryptCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "DecryptMessage";
-  auto ctx = Context::Usable(env, info[0], op);
   auto message = ReadBytes(env, info[1], "decryptMessage: message must be a Buffer");
-  std::lock_guard<std::mutex> lock(ctx->mutex);
-  const size_t t = Sizes(env, *ctx, op).cbSecurityTrailer;
-  if (message.size() < t) ThrowSspi(env, SEC_E_INVALID_TOKEN, op, "the message is shorter than the trailer");
-  std::vector<unsigned char> trailer(message.begin(), message.begin() + static_cast<std::ptrdiff_t>(t));
-  std::vector<unsigned char> data(message.begin() + static_cast<std::ptrdiff_t>(t), message.end());
-  SecBuffer buffers[2] = {Buf(SECBUFFER_TOKEN, trailer), Buf(SECBUFFER_DATA, data)};
+  LockedContext ctx = Context::Lock(env, info[0], op);
+  if (message.empty()) ThrowSspi(env, SEC_E_INVALID_TOKEN, op, "the message is empty");
+  SecBuffer buffers[2] = {Buf(SECBUFFER_STREAM, message), SecBuffer{0, SECBUFFER_DATA, nullptr}};
   SecBufferDesc desc{SECBUFFER_VERSION, 2, buffers};
   ULONG qop = 0;
   Check(env, DecryptMessage(&ctx->handle, &desc, 0, &qop), op);
-  // In-place packages leave pvBuffer in data; others point it into their own copy.
   const auto* plain = static_cast<const unsigned char*>(buffers[1].pvBuffer);
-  return ToBuffer(env, plain, plain != nullptr ? buffers[1].cbBuffer : 0);
+  const size_t n = buffers[1].cbBuffer;
+  if (plain == nullptr || n == 0) return ToBuffer(env, nullptr, 0);
+  // DATA must lie inside the stream we passed; anything else is a package bug.
+  const unsigned char* begin = message.data();
+  const unsigned char* end = begin + message.size();
+  if (plain < begin || plain > end || n > static_cast<size_t>(end - plain)) {
+    ThrowSspi(env, SEC_E_INTERNAL_ERROR, op, "the package returned data outside the message");
+  }
+  return ToBuffer(env, plain, n);
 }
 
 }  // namespace sspi

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "handles.h"
 #include "strings.h"
 #include "wrappers.h"
 
@@ -18,9 +19,7 @@ namespace {
 }
 
 struct HandleCloser {
-  void operator()(HANDLE h) const {
-    if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);
-  }
+  void operator()(HANDLE h) const { CloseOwnedHandle(h); }
 };
 using UniqueHandle = std::unique_ptr<void, HandleCloser>;
 
@@ -38,6 +37,26 @@ uint64_t DuplicateTokenInto(Napi::Env env, HANDLE token, DWORD pid) {
     ThrowWin32(env, error == ERROR_ACCESS_DENIED ? SEC_E_NOT_OWNER : SEC_E_INVALID_HANDLE, "DuplicateHandle", error);
   }
   return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(remote));
+}
+
+Napi::Array TokenPrivilegeNames(Napi::Env env, HANDLE token) {
+  DWORD size = 0;
+  GetTokenInformation(token, TokenPrivileges, nullptr, 0, &size);
+  if (size == 0) ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
+  std::vector<unsigned char> data(size);
+  if (!GetTokenInformation(token, TokenPrivileges, data.data(), size, &size)) {
+    ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
+  }
+  const auto* privileges = reinterpret_cast<const TOKEN_PRIVILEGES*>(data.data());
+  Napi::Array names = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (DWORD i = 0; i < privileges->PrivilegeCount; i++) {
+    LUID luid = privileges->Privileges[i].Luid;
+    wchar_t name[128];
+    DWORD length = 128;
+    if (LookupPrivilegeNameW(nullptr, &luid, name, &length)) names.Set(n++, FromWide(env, name));
+  }
+  return names;
 }
 
 Napi::Value TokenUserSid(Napi::Env env, HANDLE token) {
@@ -109,6 +128,47 @@ Napi::Value ThreadTokenSid(const Napi::CallbackInfo& info) {
   }
   UniqueHandle token(raw);
   return TokenUserSid(env, token.get());
+}
+
+// Test-only: what the calling thread's token is, or null when the thread is not
+// impersonating: { sid, privileges: string[], restricted: boolean, level }. The test
+// provider's context token lacks a privilege the process token has, so the tests can tell
+// "impersonating the imported token" from "impersonating the process' own identity".
+Napi::Value ThreadTokenInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HANDLE raw = nullptr;
+  if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &raw)) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_NO_TOKEN) return env.Null();
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenThreadToken", error);
+  }
+  UniqueHandle token(raw);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("sid", TokenUserSid(env, token.get()));
+  result.Set("privileges", TokenPrivilegeNames(env, token.get()));
+  result.Set("restricted", Napi::Boolean::New(env, IsTokenRestricted(token.get()) != FALSE));
+  SECURITY_IMPERSONATION_LEVEL level = SecurityAnonymous;
+  DWORD size = 0;
+  if (GetTokenInformation(token.get(), TokenImpersonationLevel, &level, sizeof level, &size)) {
+    result.Set("level", Napi::Number::New(env, static_cast<double>(level)));
+  }
+  return result;
+}
+
+// Test-only: the privilege names of the process token.
+Napi::Value ProcessPrivileges(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  HANDLE raw = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenProcessToken", GetLastError());
+  }
+  UniqueHandle token(raw);
+  return TokenPrivilegeNames(env, token.get());
+}
+
+// Test-only: how many CloseHandle calls of the addon failed (must stay 0).
+Napi::Value CloseFailures(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), CloseHandleFailures());
 }
 
 // Test-only: the user SID of the process token.

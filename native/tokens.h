@@ -19,5 +19,9 @@ Napi::Value ProbedHandleCount(const Napi::CallbackInfo& info);
 Napi::Value ThreadTokenSid(const Napi::CallbackInfo& info);
 Napi::Value ProcessUserSid(const Napi::CallbackInfo& info);
 Napi::Value UserName(const Napi::CallbackInfo& info);
+Napi::Value ThreadTokenInfo(const Napi::CallbackInfo& info);
+Napi::Value ProcessPrivileges(const Napi::CallbackInfo& info);
+Napi::Value CloseFailures(const Napi::CallbackInfo& info);
+Napi::Array TokenPrivilegeNames(Napi::Env env, HANDLE token);
 
 }  // namespace sspi

@@ -9,11 +9,12 @@ Napi::Function Credential::Init(Napi::Env env) { return Define(env, "Credential"
 
 Napi::Function Context::Init(Napi::Env env) { return Define(env, "Context"); }
 
-std::shared_ptr<ContextOwner> Context::Usable(Napi::Env env, const Napi::Value& value, const char* operation) {
+LockedContext Context::Lock(Napi::Env env, const Napi::Value& value, const char* operation) {
   std::shared_ptr<ContextOwner> owner = From(env, value, operation);
-  if (!owner->valid) ThrowSspi(env, SEC_E_INVALID_HANDLE, operation, "the context has not been created");
-  if (owner->deleted) ThrowSspi(env, SEC_E_INVALID_HANDLE, operation, "the context was exported with DELETE_OLD");
-  return owner;
+  std::unique_lock<std::mutex> lock(owner->mutex);
+  if (owner->state == ContextState::kEmpty) ThrowSspi(env, SEC_E_INVALID_HANDLE, operation, "the context has not been created");
+  if (owner->state == ContextState::kExported) ThrowSspi(env, SEC_E_INVALID_HANDLE, operation, "the context was exported with DELETE_OLD");
+  return LockedContext{std::move(owner), std::move(lock)};
 }
 
 Napi::Function Token::Init(Napi::Env env) {

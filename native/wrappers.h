@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "addon.h"
@@ -21,7 +22,7 @@ class HandleWrap : public Napi::ObjectWrap<Self> {
   explicit HandleWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Self>(info) {
     Napi::Env env = info.Env();
     if (info.Length() == 1 && info[0].IsExternal() &&
-        info[0].As<Napi::External<std::shared_ptr<Owner>>>().CheckTypeTag(&kCreateTag)) {
+        info[0].As<Napi::External<std::shared_ptr<Owner>>>().CheckTypeTag(&CreateTag())) {
       owner_ = *info[0].As<Napi::External<std::shared_ptr<Owner>>>().Data();
     } else if constexpr (Self::kConstructibleFromJs) {
       owner_ = std::make_shared<Owner>();
@@ -34,7 +35,7 @@ class HandleWrap : public Napi::ObjectWrap<Self> {
   // Wraps an owner in a new JS object of this class.
   static Napi::Object Create(Napi::Env env, std::shared_ptr<Owner> owner) {
     auto external = Napi::External<std::shared_ptr<Owner>>::New(env, &owner);
-    external.TypeTag(&kCreateTag);
+    external.TypeTag(&CreateTag());
     return Self::Class(Addon::Of(env)).New({external});
   }
 
@@ -69,7 +70,16 @@ class HandleWrap : public Napi::ObjectWrap<Self> {
   std::shared_ptr<Owner> owner_;
 
  private:
-  static constexpr napi_type_tag kCreateTag = Self::kCreateTagValue;
+  // A function, not a static data member: a member initialised from Self would need Self
+  // complete while the base is instantiated, which MSVC rejects (C2027).
+  static const napi_type_tag& CreateTag() { return Self::kCreateTagValue; }
+};
+
+// A usable context and its held lock (see Context::Lock).
+struct LockedContext {
+  std::shared_ptr<ContextOwner> owner;
+  std::unique_lock<std::mutex> lock;
+  ContextOwner* operator->() const { return owner.get(); }
 };
 
 class Credential : public HandleWrap<Credential, CredentialOwner> {
@@ -95,8 +105,9 @@ class Context : public HandleWrap<Context, ContextOwner> {
   static Napi::FunctionReference& Class(Addon& a) { return a.contextClass; }
   static Napi::Function Init(Napi::Env env);
 
-  // The owner of a context the package has created and that is still usable.
-  static std::shared_ptr<ContextOwner> Usable(Napi::Env env, const Napi::Value& value, const char* operation);
+  // The owner of a context the package has created and that is still usable, locked: the
+  // state is checked under the same mutex an export takes, and stays locked for the call.
+  static LockedContext Lock(Napi::Env env, const Napi::Value& value, const char* operation);
 };
 
 class Token : public HandleWrap<Token, TokenOwner> {

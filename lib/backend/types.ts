@@ -80,6 +80,15 @@ export interface HandshakeResult {
 export interface ExportResult {
   packed: Buffer;
   token?: TokenHandleRef;
+  /** The BufferType the package left on the packed SecBuffer (SECBUFFER_EMPTY when it set none). */
+  bufferType: number;
+}
+
+/** SECPKG_ATTR_NEGOTIATION_INFO: the package Negotiate selected, and how far it got. */
+export interface NegotiationInfo {
+  packageName: string;
+  /** SECPKG_NEGOTIATION_COMPLETE 0, OPTIMISTIC 1, IN_PROGRESS 2, DIRECT 3, TRY_MULTICRED 4. */
+  state: number;
 }
 
 export interface ContextNames {
@@ -117,6 +126,7 @@ export interface ContextAttributeMap {
   sizes: ContextSizes;
   flags: number;
   packageInfo: PackageInfo;
+  negotiationInfo: NegotiationInfo;
   lifespan: ContextLifespan;
 }
 
@@ -138,8 +148,12 @@ export interface Backend {
   completeAuthToken(ctx: CtxtHandleRef, buffers: SecBuffer[]): void;
   /** ExportSecurityContext / SpExportSecurityContext. flags: SECPKG_CONTEXT_EXPORT_*. */
   exportSecurityContext(ctx: CtxtHandleRef, flags: number): Promise<ExportResult>;
-  /** ImportSecurityContextW / SpImportSecurityContext. */
-  importSecurityContext(packageName: string, packed: Buffer, token?: TokenHandleRef): Promise<CtxtHandleRef>;
+  /**
+   * ImportSecurityContextW / SpImportSecurityContext. The caller keeps `token`: the native
+   * backend hands the package a duplicate of it, which the package owns on success.
+   * `bufferType` is the exporter's packed-buffer type (default SECBUFFER_EMPTY).
+   */
+  importSecurityContext(packageName: string, packed: Buffer, token?: TokenHandleRef, bufferType?: number): Promise<CtxtHandleRef>;
   /** QueryContextAttributesW. */
   queryContextAttributes<K extends ContextAttribute>(ctx: CtxtHandleRef, attribute: K): ContextAttributeMap[K];
   /** MakeSignature: returns the signature (SECBUFFER_TOKEN). */
@@ -154,6 +168,8 @@ export interface Backend {
   impersonateSecurityContext(ctx: CtxtHandleRef): void;
   /** RevertSecurityContext. */
   revertSecurityContext(ctx: CtxtHandleRef): void;
+  /** RevertToSelf: ends the calling thread's impersonation when its context is gone. */
+  revertToSelf(): void;
   /** QuerySecurityContextToken: a new token handle the caller closes. */
   querySecurityContextToken(ctx: CtxtHandleRef): TokenHandleRef;
   /** DuplicateHandle of a token into another process; returns the value valid there. */

@@ -170,10 +170,11 @@ export function createFallbackBackend(): Backend {
       if (flags & SecPkgContextExport.TO_KERNEL) throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', op, 'there is no kernel mode to export to off Windows');
       const packed = packContext(ctx, ctx.session, (flags & SecPkgContextExport.RESET_NEW) !== 0);
       if (flags & SecPkgContextExport.DELETE_OLD) ctx.delete();
-      return { packed };
+      // No documented type for the packed buffer; the fallback leaves it SECBUFFER_EMPTY.
+      return { packed, bufferType: SecBufferType.EMPTY };
     },
 
-    async importSecurityContext(pkg: string, packed: Buffer, _token?: TokenHandleRef): Promise<CtxtHandleRef> {
+    async importSecurityContext(pkg: string, packed: Buffer, _token?: TokenHandleRef, _bufferType?: number): Promise<CtxtHandleRef> {
       const op = 'ImportSecurityContextW';
       return unpackContext(packageName(pkg, op), asBuffer(packed, op, 'the packed context'));
     },
@@ -183,6 +184,10 @@ export function createFallbackBackend(): Backend {
       const ctx = asContext(ctxRef, op);
       const info = PACKAGES[ctx.packageName];
       if (attribute === 'packageInfo') return { ...info } as ContextAttributeMap[K];
+      if (attribute === 'negotiationInfo') {
+        // Negotiate here always selects NTLM; NTLM names itself, as Wine's NTLM does (SSPI-CONTRACTS §3).
+        return { packageName: 'NTLM', state: ctx.state === 'established' ? 0 : 2 } as ContextAttributeMap[K];
+      }
       if (attribute === 'flags') return ctx.attributes as ContextAttributeMap[K];
       if (attribute === 'sizes') {
         return { cbMaxToken: NTLM_MAX_TOKEN, cbMaxSignature: SIGNATURE_SIZE, cbBlockSize: 0, cbSecurityTrailer: SIGNATURE_SIZE } as ContextAttributeMap[K];
@@ -225,6 +230,10 @@ export function createFallbackBackend(): Backend {
     revertSecurityContext(ctx: CtxtHandleRef): void {
       asContext(ctx, 'RevertSecurityContext');
       unsupported('RevertSecurityContext');
+    },
+
+    revertToSelf(): void {
+      // No impersonation off Windows, so nothing to end.
     },
 
     querySecurityContextToken(ctx: CtxtHandleRef): TokenHandleRef {

@@ -52,7 +52,8 @@ export function packContext(ctx: FallbackContext, session: SessionSecurity, rese
   PACKED_MAGIC.copy(out, 0);
   out.writeUInt16LE(PACKED_VERSION, 8);
   out[10] = ctx.role === 'client' ? 1 : 2;
-  out[11] = ctx.packageName === 'NTLM' ? 1 : 2;
+  // Always the NTLM context: a Negotiate context is served by NTLM, and exports as it.
+  out[11] = 1;
   out.writeUInt32LE(size, 12);
   out.writeUInt32LE(ctx.negFlags >>> 0, 16);
   out.writeUInt32LE(ctx.attributes >>> 0, 20);
@@ -142,7 +143,8 @@ export function unpackContext(packageName: PackageName, packed: Buffer): Fallbac
   const pkgByte = packed[11];
   if (roleByte !== 1 && roleByte !== 2) throw bad('the packed context has an unknown role');
   if (pkgByte !== 1 && pkgByte !== 2) throw bad('the packed context has an unknown package');
-  if ((pkgByte === 1 ? 'NTLM' : 'Negotiate') !== packageName) throw bad('the packed context belongs to another package');
+  // Negotiate takes an NTLM context (it would have selected NTLM); NTLM takes no other.
+  if (pkgByte === 2 && packageName !== 'Negotiate') throw bad('the packed context belongs to another package');
   const negFlags = packed.readUInt32LE(16);
   if (!(negFlags & NegFlag.EXTENDED_SESSIONSECURITY)) throw bad('the packed context lacks extended session security');
   if (packed.readUInt32LE(24) !== 0) throw bad('reserved packed context bits are set');

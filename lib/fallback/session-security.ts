@@ -3,8 +3,10 @@
  * sign key, seal key, RC4 handle and sequence number per direction.
  *
  * State rule on receive: a message whose (clear) SeqNum is not the expected
- * one is rejected with SEC_E_OUT_OF_SEQUENCE before any state changes, so
- * replays and reordering cannot desynchronise the RC4 handle. A message with
+ * one is rejected before any state changes, so replays and reordering cannot
+ * desynchronise the RC4 handle. The status is SEC_E_MESSAGE_ALTERED, as
+ * Windows' NTLM answers a skipped message (pyspnego's recorded Server 2019 runs;
+ * MS-NLMP 3.4.4 names no status); Kerberos says SEC_E_OUT_OF_SEQUENCE. A message with
  * the expected SeqNum consumes its slot (RC4 keystream and sequence number
  * advance, as they did on the sender) whether or not its checksum verifies, so
  * a tampered message gives SEC_E_MESSAGE_ALTERED and the next genuine one
@@ -18,6 +20,10 @@ import { Rc4 } from './rc4.js';
 import { int32Slice } from './slab.js';
 
 export type Role = 'client' | 'server';
+
+function outOfSequence(op: string): SspiError {
+  return new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the sequence number is not the expected one (replayed or reordered message)');
+}
 
 /** A buffer holding key material: keys are bytes, RC4 S-boxes are Int32Array. */
 export type SecretBuffer = Uint8Array | Int32Array;
@@ -106,7 +112,7 @@ export class SessionSecurity {
     if (sig.length !== SIGNATURE_SIZE) throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the signature is not 16 bytes');
     if (sig.readUInt32LE(0) !== 1) throw new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the signature version is not 1');
     const seq = sig.readUInt32LE(12);
-    if (seq !== this.recvSeq) throw new SspiError('SEC_E_OUT_OF_SEQUENCE', op, 'the sequence number is not the expected one (replayed or reordered message)');
+    if (seq !== this.recvSeq) throw outOfSequence(op);
     const mac = hmacMd5(this.recvSignKey, sig.subarray(12, 16), data);
     const expected = mac.subarray(0, 8);
     const got = Buffer.allocUnsafe(8);
@@ -142,9 +148,7 @@ export class SessionSecurity {
     if (message.length < SIGNATURE_SIZE) throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the sealed message is shorter than its signature');
     const sig = message.subarray(0, SIGNATURE_SIZE);
     if (sig.readUInt32LE(0) !== 1) throw new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the signature version is not 1');
-    if (sig.readUInt32LE(12) !== this.recvSeq) {
-      throw new SspiError('SEC_E_OUT_OF_SEQUENCE', op, 'the sequence number is not the expected one (replayed or reordered message)');
-    }
+    if (sig.readUInt32LE(12) !== this.recvSeq) throw outOfSequence(op);
     const sealed = message.subarray(SIGNATURE_SIZE);
     const plain = Buffer.allocUnsafe(sealed.length);
     this.recvRc4.process(sealed, plain);

@@ -10,7 +10,7 @@ import { kBackend } from '../internal.js';
 import { inspectSymbol, redactedBytes } from '../redact.js';
 
 export const HANDOFF_MAGIC = Buffer.from('SSPX', 'latin1');
-export const HANDOFF_VERSION = 1;
+export const HANDOFF_VERSION = 2;
 export const HANDOFF_KEY_BYTES = 32;
 /** Upper bound on packed context size; real contexts are a few KiB. */
 export const HANDOFF_MAX_PACKED = 1 << 20;
@@ -35,7 +35,12 @@ export interface HandoffHeader {
   sourcePid: number;
   /** 0 means any process. */
   targetPid: number;
+  /** The package that holds the context (the one Negotiate selected): imported under it first. */
   packageName: string;
+  /** The credential's package (e.g. `Negotiate`): the import retries under it. */
+  credentialPackage: string;
+  /** SecBuffer type the exporter's packed buffer carried; the import passes it back. */
+  bufferType: number;
   token: TokenTransport;
   /** Length of the packed context (ciphertext length when sealed). */
   packedLength: number;
@@ -105,8 +110,8 @@ export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffO
   let targetPid = checkPid(options.targetPid, OP_ENCODE);
   const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
   if (!Number.isFinite(ttl) || ttl <= 0) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'ttlMs must be a positive number');
-  const name = Buffer.from(exported.packageName, 'utf8');
-  if (name.length === 0 || name.length > 255) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'package name must be 1..255 bytes');
+  const name = packageNameBytes(exported.packageName);
+  const credName = packageNameBytes(exported.credentialPackage);
   const packed = exported.packed;
   if (packed.length === 0 || packed.length > HANDOFF_MAX_PACKED) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'packed context is empty or too large');
 
@@ -121,7 +126,7 @@ export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffO
   }
 
   const now = Date.now();
-  const header = Buffer.alloc(FIXED + name.length + (key ? NONCE : 0) + 4);
+  const header = Buffer.alloc(FIXED + name.length + 1 + credName.length + 4 + (key ? NONCE : 0) + 4);
   HANDOFF_MAGIC.copy(header, 0);
   header[4] = HANDOFF_VERSION;
   header[5] = key ? FLAG_SEALED : 0;
@@ -137,6 +142,11 @@ export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffO
   header[60] = name.length;
   name.copy(header, FIXED);
   let off = FIXED + name.length;
+  header[off++] = credName.length;
+  credName.copy(header, off);
+  off += credName.length;
+  header.writeUInt32LE(exported.bufferType >>> 0, off);
+  off += 4;
   if (!key) {
     header.writeUInt32LE(packed.length, off);
     return Buffer.concat([header, packed]);
@@ -149,6 +159,22 @@ export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffO
   cipher.setAAD(header);
   const body = Buffer.concat([cipher.update(packed), cipher.final(), cipher.getAuthTag()]);
   return Buffer.concat([header, body]);
+}
+
+function packageNameBytes(packageName: string): Buffer {
+  const name = Buffer.from(packageName, 'utf8');
+  if (name.length === 0 || name.length > 255) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'package name must be 1..255 bytes');
+  return name;
+}
+
+// A name field: 1..255 bytes of valid UTF-8 without control characters.
+function readName(b: Buffer, at: number, length: number): string {
+  if (length === 0) throw bad('empty package name');
+  if (b.length < at + length) throw bad('envelope is truncated');
+  const bytes = b.subarray(at, at + length);
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(bytes) || /[\u0000-\u001f\u007f]/.test(text)) throw bad('package name is not valid text');
+  return text;
 }
 
 function bad(detail: string): SspiError {
@@ -175,13 +201,17 @@ export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; b
   if (tokenMode === 0 && tokenValue !== 0n) throw bad('token value without a token');
   if (tokenMode === 1 && (tokenValue === 0n || targetPid === 0)) throw bad('token handle needs a value and a target process');
   const nameLen = b[60]!;
-  if (nameLen === 0) throw bad('empty package name');
+  const packageName = readName(b, FIXED, nameLen);
   let off = FIXED + nameLen;
+  if (b.length < off + 1) throw bad('envelope is truncated');
+  const credLen = b[off]!;
+  const credentialPackage = readName(b, off + 1, credLen);
+  off += 1 + credLen;
+  if (b.length < off + 4) throw bad('envelope is truncated');
+  const bufferType = b.readUInt32LE(off);
+  off += 4;
   if (sealed) off += NONCE;
   if (b.length < off + 4) throw bad('envelope is truncated');
-  const nameBytes = b.subarray(FIXED, FIXED + nameLen);
-  const packageName = nameBytes.toString('utf8');
-  if (!Buffer.from(packageName, 'utf8').equals(nameBytes) || /[\u0000-\u001f\u007f]/.test(packageName)) throw bad('package name is not valid text');
   const packedLength = b.readUInt32LE(off);
   off += 4;
   if (packedLength === 0 || packedLength > HANDOFF_MAX_PACKED) throw bad('packed length out of range');
@@ -197,6 +227,8 @@ export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; b
     sourcePid: b.readUInt32LE(40),
     targetPid,
     packageName,
+    credentialPackage,
+    bufferType,
     token: tokenMode === 1 ? { mode: 'handle', value: tokenValue, targetPid } : { mode: 'none' },
     packedLength,
     length: b.length,

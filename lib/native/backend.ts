@@ -41,6 +41,7 @@ export const ATTRIBUTE_IDS = {
   names: 1,
   lifespan: 2,
   packageInfo: 10,
+  negotiationInfo: 12,
   nativeNames: 13,
   flags: 14,
 } as const satisfies Record<ContextAttribute, number>;
@@ -194,15 +195,15 @@ export function createNativeBackend(binding: NativeBinding = loadAddon()): Backe
     },
 
     async exportSecurityContext(ctx: CtxtHandleRef, flags: number): Promise<ExportResult> {
-      const { packed, token } = await binding.exportSecurityContext(ctxOf(ctx, 'ExportSecurityContext'), flags >>> 0);
-      const out: ExportResult = { packed };
+      const { packed, token, bufferType } = await binding.exportSecurityContext(ctxOf(ctx, 'ExportSecurityContext'), flags >>> 0);
+      const out: ExportResult = { packed, bufferType: bufferType >>> 0 };
       if (token) out.token = new NativeTokenRef(token);
       return out;
     },
 
-    async importSecurityContext(packageName: string, packed: Buffer, token?: TokenHandleRef): Promise<CtxtHandleRef> {
+    async importSecurityContext(packageName: string, packed: Buffer, token?: TokenHandleRef, bufferType = 0): Promise<CtxtHandleRef> {
       const nativeToken = token === undefined ? null : tokenOf(token, 'ImportSecurityContextW');
-      return new NativeCtxtRef(await binding.importSecurityContext(packageName, packed, nativeToken));
+      return new NativeCtxtRef(await binding.importSecurityContext(packageName, packed, nativeToken, bufferType >>> 0));
     },
 
     queryContextAttributes<K extends ContextAttribute>(ctx: CtxtHandleRef, attribute: K): ContextAttributeMap[K] {
@@ -233,6 +234,10 @@ export function createNativeBackend(binding: NativeBinding = loadAddon()): Backe
 
     revertSecurityContext(ctx) {
       binding.revertSecurityContext(ctxOf(ctx, 'RevertSecurityContext'));
+    },
+
+    revertToSelf() {
+      binding.revertToSelf();
     },
 
     querySecurityContextToken(ctx) {

@@ -75,6 +75,8 @@ export interface NativeAttributeMap {
   2: { start: number; expiry: number };
   /** SECPKG_ATTR_PACKAGE_INFO = 10 */
   10: NativePackageInfo;
+  /** SECPKG_ATTR_NEGOTIATION_INFO = 12 */
+  12: { packageName: string; state: number };
   /** SECPKG_ATTR_NATIVE_NAMES = 13 */
   13: { clientName: string; serverName: string };
   /** SECPKG_ATTR_FLAGS = 14 */
@@ -114,8 +116,14 @@ export interface NativeBinding {
   ): Promise<NativeHandshakeResult>;
   /** Returns the buffers as the package left them. */
   completeAuthToken(ctx: NativeContext, buffers: NativeSecBuffer[]): NativeSecBuffer[];
-  exportSecurityContext(ctx: NativeContext, flags: number): Promise<{ packed: Buffer; token: NativeToken | null }>;
-  importSecurityContext(packageName: string, packed: Buffer, token: NativeToken | null): Promise<NativeContext>;
+  /** bufferType: what the package left in the packed SecBuffer's BufferType. */
+  exportSecurityContext(ctx: NativeContext, flags: number): Promise<{ packed: Buffer; token: NativeToken | null; bufferType: number }>;
+  /**
+   * The package is given a same-process duplicate of `token` (it may keep and close it, as
+   * Windows' NTLM does); the caller's token stays the caller's. bufferType defaults to
+   * SECBUFFER_EMPTY.
+   */
+  importSecurityContext(packageName: string, packed: Buffer, token: NativeToken | null, bufferType?: number): Promise<NativeContext>;
   queryContextAttributes<K extends keyof NativeAttributeMap>(ctx: NativeContext, attribute: K): NativeAttributeMap[K];
   makeSignature(ctx: NativeContext, data: Buffer): Buffer;
   /** Returns the quality of protection. */
@@ -124,6 +132,8 @@ export interface NativeBinding {
   decryptMessage(ctx: NativeContext, message: Buffer): Buffer;
   impersonateSecurityContext(ctx: NativeContext): void;
   revertSecurityContext(ctx: NativeContext): void;
+  /** RevertToSelf on the calling thread. */
+  revertToSelf(): void;
   querySecurityContextToken(ctx: NativeContext): NativeToken;
   /** Wraps a token HANDLE value that another process duplicated into this one. */
   adoptToken(value: bigint): NativeToken;
@@ -138,4 +148,10 @@ export interface NativeBinding {
   processUserSid(): string;
   /** GetUserNameW on the calling thread. */
   userName(): string;
+  /** Test-only: the calling thread's token (user SID, privilege names, restricted, impersonation level), or null. */
+  threadTokenInfo(): { sid: string; privileges: string[]; restricted: boolean; level?: number } | null;
+  /** Test-only: privilege names of the process token. */
+  processPrivileges(): string[];
+  /** Test-only: CloseHandle calls of the addon that failed (a double close); must stay 0. */
+  closeHandleFailures(): number;
 }

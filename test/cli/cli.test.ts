@@ -37,7 +37,7 @@ describe('sspi-context CLI', () => {
     const r = run(['inspect', file]);
     expect(r.code).toBe(0);
     const id = api.decodeHandoff(env, { headerOnly: true }).header.id;
-    for (const want of ['handoff envelope v1', 'NTLM', id, 'yes (AES-256-GCM)', `source pid:  ${process.pid}`, 'target pid:  4321', `packed context ${packed.length} bytes`]) {
+    for (const want of ['handoff envelope v2', 'NTLM', id, 'yes (AES-256-GCM)', `source pid:  ${process.pid}`, 'target pid:  4321', `packed context ${packed.length} bytes`]) {
       expect(r.out).toContain(want);
     }
     expect(r.out).not.toContain(packed.toString());
@@ -45,7 +45,7 @@ describe('sspi-context CLI', () => {
     const j = run(['inspect', '-', '--json'], Buffer.from(env.toString('base64')));
     expect(j.code).toBe(0);
     const header = JSON.parse(j.out);
-    expect(header).toMatchObject({ version: 1, sealed: true, packageName: 'NTLM', targetPid: 4321, id });
+    expect(header).toMatchObject({ version: 2, sealed: true, packageName: 'NTLM', targetPid: 4321, id });
     expect(j.out).not.toContain(packed.toString('base64'));
   });
 

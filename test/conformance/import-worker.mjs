@@ -1,8 +1,15 @@
 // Second process of the conformance suite: imports a handed-off context and reports.
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 
-const api = createRequire(import.meta.url)(process.argv[2]);
+const require = createRequire(import.meta.url);
+const api = require(process.argv[2]);
+
+// The thread-token probe of the native addon (test-only export), next to the API module.
+function threadToken() {
+  return require(path.join(path.dirname(process.argv[2]), 'native', 'index.js')).loadAddon().threadTokenInfo();
+}
 
 async function handoff(m) {
   const ctx = await api.importContext(m.envelope, { key: m.key });
@@ -10,7 +17,11 @@ async function handoff(m) {
   out.plaintext = ctx.decrypt(Buffer.from(m.sealed)).toString();
   out.verified = ctx.verify(Buffer.from(m.msg), Buffer.from(m.sig));
   if (m.names) out.clientName = ctx.names.clientName;
-  if (m.impersonate) out.impersonated = ctx.impersonate(() => true);
+  out.packageName = ctx.packageName;
+  if (m.impersonate) {
+    out.impersonatedToken = ctx.impersonate(() => threadToken());
+    out.afterRevert = threadToken();
+  }
   out.reply = ctx.encrypt(Buffer.from('reply from the worker'));
   ctx.close();
   return out;

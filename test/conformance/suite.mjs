@@ -30,6 +30,15 @@ const WORKER = fileURLToPath(new URL('./import-worker.mjs', import.meta.url));
  *        accepted (Samba's ntlm_auth), but any failure must still be an SspiError
  * @param {RegExp} [t.options.expect.unsupportedImpersonationMessage]  checked when impersonate is false
  * @param {number}  [t.options.truncationStride]    1 = every length
+ * @param {string} [t.options.expect.heldBy]  the package an export names (for Negotiate, the one it
+ *        selected; default packageName)
+ * @param {string} [t.options.expect.outOfSequence='SEC_E_MESSAGE_ALTERED']  what a replayed or
+ *        reordered message gives: NTLM on Windows says SEC_E_MESSAGE_ALTERED, Kerberos
+ *        SEC_E_OUT_OF_SEQUENCE (pyspnego's recorded Server 2019 runs)
+ * @param {() => object|null} [t.options.probe]  the calling thread's token (native runners:
+ *        binding.threadTokenInfo), required when expect.impersonate
+ * @param {(token: object) => void} [t.options.expect.impersonatedToken]  asserts a token seen
+ *        inside impersonate() is the client's, not the process's own
  */
 export function runConformance({ describe, it, api, options }) {
   const { Credentials, ClientContext, ServerContext, SspiError, importContext, encodeHandoff } = api;
@@ -37,6 +46,8 @@ export function runConformance({ describe, it, api, options }) {
   const expectName = `${o.identity.domain}\\${o.identity.user}`.toLowerCase();
   const protects = o.expect.messageProtection !== false;
   const truncationRejects = (o.expect.truncation ?? 'reject') === 'reject';
+  const heldBy = o.expect.heldBy ?? o.packageName;
+  const outOfSequence = o.expect.outOfSequence ?? 'SEC_E_MESSAGE_ALTERED';
 
   async function creds(identity = o.identity) {
     const client = await Credentials.acquire({ package: o.packageName, use: 'outbound', identity });
@@ -151,12 +162,12 @@ export function runConformance({ describe, it, api, options }) {
         const m2 = Buffer.from('second');
         const s1 = h.c.sign(m1);
         const s2 = h.c.sign(m2);
-        throws(() => h.s.verify(m2, s2), 'SEC_E_OUT_OF_SEQUENCE'); // reordered
+        throws(() => h.s.verify(m2, s2), outOfSequence); // reordered
         const h2 = await handshake();
         try {
           const a = h2.c.sign(m1);
           h2.s.verify(m1, a);
-          throws(() => h2.s.verify(m1, a), 'SEC_E_OUT_OF_SEQUENCE'); // replayed
+          throws(() => h2.s.verify(m1, a), outOfSequence); // replayed
           const b = h2.c.sign(m2);
           throws(() => h2.s.verify(Buffer.from('secomd'), b), 'SEC_E_MESSAGE_ALTERED');
         } finally {
@@ -242,9 +253,31 @@ export function runConformance({ describe, it, api, options }) {
       const h = await handshake();
       try {
         if (o.expect.impersonate) {
-          assert.equal(h.s.impersonate(() => 42), 42);
+          const probe = o.probe;
+          assert.equal(typeof probe, 'function', 'a runner that expects impersonation gives a thread-token probe');
+          assert.equal(probe(), null, 'not impersonating before');
+          const seen = h.s.impersonate(() => probe());
+          assert.ok(seen, 'inside fn the thread carries a token');
+          o.expect.impersonatedToken?.(seen);
+          assert.equal(probe(), null, 'reverted after fn returned');
           assert.throws(() => h.s.impersonate(() => { throw new Error('inner'); }), /inner/);
+          assert.equal(probe(), null, 'reverted after fn threw');
           throws(() => h.s.impersonate(async () => 1), 'SEC_E_INVALID_PARAMETER');
+          assert.equal(probe(), null, 'reverted after a rejected async fn');
+          // fn closes the context: RevertSecurityContext cannot run, the thread still ends reverted.
+          const h2 = await handshake();
+          try {
+            const during = h2.s.impersonate(() => {
+              const t = probe();
+              h2.s.close();
+              return t;
+            });
+            assert.ok(during, 'impersonating until the close');
+            assert.equal(probe(), null, 'reverted after fn closed the context');
+            throws(() => h2.s.sign(Buffer.from('x')), 'SEC_E_INVALID_HANDLE');
+          } finally {
+            h2.close();
+          }
         } else {
           const why = o.expect.unsupportedImpersonationMessage;
           assert.throws(() => h.s.impersonate(() => 1), (e) => e instanceof SspiError && e.code === 'SEC_E_UNSUPPORTED_FUNCTION' && (!why || why.test(e.message)));
@@ -263,9 +296,15 @@ export function runConformance({ describe, it, api, options }) {
         const signed = Buffer.from('signed before export');
         const sig = h.c.sign(signed);
         const exp = await h.s.export();
-        assert.equal(exp.packageName, o.packageName);
+        assert.equal(exp.packageName, heldBy, 'the export names the package that holds the context');
+        assert.equal(exp.credentialPackage, o.packageName);
         assert.ok(exp.packed.length > 0);
         const imported = await importContext(exp);
+        assert.equal(imported.packageName, heldBy, 'imported under the package that holds it');
+        // The import spent the exported object: its token is taken and its bytes zeroed.
+        assert.equal(exp.spent, true);
+        assert.equal(exp.token, undefined);
+        await rejects(importContext(exp), 'SEC_E_INVALID_HANDLE');
         if (o.expect.names) assert.equal(imported.names.clientName.toLowerCase(), expectName);
         assert.deepEqual(imported.decrypt(sealed), Buffer.from('before export'));
         assert.equal(imported.verify(signed, sig), true);
@@ -319,7 +358,7 @@ export function runConformance({ describe, it, api, options }) {
         const { ExportedContext } = api;
         for (const bad of [Buffer.alloc(0), randomBytes(64), exp.packed.subarray(0, exp.packed.length >> 1), Buffer.concat([exp.packed, Buffer.from([1])])]) {
           if (bad.length === 0) continue;
-          await assert.rejects(importContext(new ExportedContext(o.packageName, Buffer.from(bad))), (e) => e instanceof SspiError && e.code === 'SEC_E_INVALID_TOKEN');
+          await assert.rejects(importContext(new ExportedContext(exp.packageName, Buffer.from(bad), { bufferType: exp.bufferType })), (e) => e instanceof SspiError && e.code === 'SEC_E_INVALID_TOKEN');
         }
       } finally {
         h.close();
@@ -355,7 +394,12 @@ export function runConformance({ describe, it, api, options }) {
         assert.equal(res.plaintext, 'sealed before the handoff');
         assert.equal(res.verified, true);
         if (o.expect.names) assert.equal(res.clientName.toLowerCase(), expectName);
-        if (o.expect.impersonate) assert.equal(res.impersonated, true);
+        if (o.expect.impersonate) {
+          assert.ok(res.impersonatedToken, 'the child thread carried a token inside impersonate()');
+          o.expect.impersonatedToken?.(res.impersonatedToken);
+          assert.equal(res.afterRevert, null, 'the child thread was reverted');
+        }
+        assert.equal(res.packageName, heldBy);
         assert.notEqual(res.pid, process.pid);
         // The child's reply, sealed with the imported context, reaches the client.
         assert.deepEqual(h.c.decrypt(Buffer.from(res.reply)), Buffer.from('reply from the worker'));

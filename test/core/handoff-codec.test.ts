@@ -36,13 +36,16 @@ function expectSspi(fn: () => unknown, code: string): SspiError {
 describe('handoff codec', () => {
   it('round-trips every field, clear', () => {
     const before = Date.now();
-    const bytes = encodeHandoff(new ExportedContext('Negotiate', packed), { ttlMs: 5000, targetPid: 4242 });
+    const exported = new ExportedContext('NTLM', packed, { credentialPackage: 'Negotiate', bufferType: 2 });
+    const bytes = encodeHandoff(exported, { ttlMs: 5000, targetPid: 4242 });
     const d = decodeHandoff(bytes);
     expect(d.packed).toEqual(packed);
     const h = d.header;
-    expect(h.version).toBe(1);
+    expect(h.version).toBe(2);
     expect(h.sealed).toBe(false);
-    expect(h.packageName).toBe('Negotiate');
+    expect(h.packageName).toBe('NTLM');
+    expect(h.credentialPackage).toBe('Negotiate');
+    expect(h.bufferType).toBe(2);
     expect(h.sourcePid).toBe(process.pid);
     expect(h.targetPid).toBe(4242);
     expect(h.token).toEqual({ mode: 'none' });
@@ -60,6 +63,9 @@ describe('handoff codec', () => {
     expect(bytes.includes(packed.subarray(0, 12))).toBe(false);
     const d = decodeHandoff(bytes, { key });
     expect(d.header.sealed).toBe(true);
+    // Without a credential package, the envelope names the context's package twice.
+    expect(d.header.credentialPackage).toBe('NTLM');
+    expect(d.header.bufferType).toBe(0);
     expect(d.header.targetPid).toBe(0);
     expect(d.packed).toEqual(packed);
     expect(d.header.expiresAt - d.header.createdAt).toBe(30_000);
@@ -67,13 +73,13 @@ describe('handoff codec', () => {
 
   it('carries a token duplicated into the target process', () => {
     const { backend, token, calls } = tokenBackend(0x1234n);
-    const bytes = encodeHandoff(new ExportedContext('Kerberos', packed, token, backend), { key, targetPid: 777 });
+    const bytes = encodeHandoff(new ExportedContext('Kerberos', packed, { token, backend }), { key, targetPid: 777 });
     expect(calls).toEqual([[0x44n, 777]]);
     const h = decodeHandoff(bytes, { key }).header;
     expect(h.token).toEqual({ mode: 'handle', value: 0x1234n, targetPid: 777 });
     // Without targetPid the token is duplicated into this process.
     const self = tokenBackend(0x99n);
-    const h2 = decodeHandoff(encodeHandoff(new ExportedContext('Kerberos', packed, self.token, self.backend))).header;
+    const h2 = decodeHandoff(encodeHandoff(new ExportedContext('Kerberos', packed, { token: self.token, backend: self.backend }))).header;
     expect(self.calls).toEqual([[0x44n, process.pid]]);
     expect(h2.targetPid).toBe(process.pid);
   });
@@ -99,8 +105,12 @@ describe('handoff codec', () => {
     magic[0] = 0x58;
     expectSspi(() => decodeHandoff(magic), 'SEC_E_INVALID_TOKEN');
     const version = Buffer.from(bytes);
-    version[4] = 2;
-    expect(expectSspi(() => decodeHandoff(version), 'SEC_E_INVALID_TOKEN').message).toContain('version 2');
+    version[4] = 1;
+    expect(expectSspi(() => decodeHandoff(version), 'SEC_E_INVALID_TOKEN').message).toContain('version 1');
+    // An empty credential-package field is refused like an empty package name.
+    const cred = Buffer.from(bytes);
+    cred[61 + 'NTLM'.length] = 0;
+    expectSspi(() => decodeHandoff(cred), 'SEC_E_INVALID_TOKEN');
     const len = Buffer.from(bytes);
     len.writeUInt32LE(0xffffffff, len.length - packed.length - 4);
     expectSspi(() => decodeHandoff(len), 'SEC_E_INVALID_TOKEN');

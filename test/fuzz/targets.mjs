@@ -467,7 +467,7 @@ export const TARGETS = {
     async run(st, input) {
       const bytes = bytesOf(st, input);
       const who = input.raw ? (input.raw.length % 2 ? 'client' : 'server') : st.receivers[input.base];
-      const ctx = await api.importContext(st.packed[who]);
+      const ctx = await api.importContext(copyOf(st.packed[who]));
       await expectOnlySspi('decrypt', () => ctx.decrypt(bytes));
       // The context must stay usable (or fail typed) after a rejected message.
       await expectOnlySspi('decrypt after', () => ctx.decrypt(st.bases[0]));
@@ -504,7 +504,7 @@ export const TARGETS = {
       const c = st.cases[input.base];
       const sig = mutate(c.sig, input.sigMuts);
       const data = mutate(c.data, input.dataMuts);
-      const ctx = await api.importContext(st.packed[c.to]);
+      const ctx = await api.importContext(copyOf(st.packed[c.to]));
       await expectOnlySspi('verify', () => ctx.verify(data, sig));
       await expectOnlySspi('verify after', () => ctx.verify(c.data, c.sig));
       ctx.close();
@@ -512,11 +512,18 @@ export const TARGETS = {
   },
 };
 
+// An import spends its ExportedContext; each run imports a fresh copy of the same export.
+function copyOf(exported) {
+  return new api.ExportedContext(exported.packageName, Buffer.from(exported.packed), { credentialPackage: exported.credentialPackage, bufferType: exported.bufferType });
+}
+
 function envelopeMeta(base) {
-  // Header fields with lengths/counts: packed length (after the name), name length at 60.
+  // Header fields with lengths/counts: name length at 60, credential-package length after
+  // the name, packed length after the buffer type (and the nonce when sealed).
   const nameLen = base[60];
+  const credAt = 61 + nameLen;
   const sealed = base[5] & 1;
-  return { secbufs: [], lengths: [60, 61 + nameLen + (sealed ? 12 : 0)] };
+  return { secbufs: [], lengths: [60, credAt, credAt + 1 + base[credAt] + 4 + (sealed ? 12 : 0)] };
 }
 
 /** An NTLM input: a mutated real message, a random message with an NTLMSSP header, or random bytes. */
