@@ -5,17 +5,18 @@
 //   node examples/http-negotiate/server.js --port 8080 --users users.txt [--workers 2]
 //   curl --ntlm -u 'CONTOSO\alice:Passw0rd!' http://127.0.0.1:8080/
 //
-// The front process runs the handshake (negotiateHandler), then moves each
-// authenticated context to one worker with sendContext. The worker imports it,
-// acts as the client (on Windows it impersonates while it opens a file) and
-// answers { clientName, pid } over IPC; the front writes that as the response.
+// The front process runs the handshake (negotiateHandler), then hands each
+// authenticated context to a ContextPool of forked workers (worker.js), which
+// moves it with sendContext. The worker acts as the client (on Windows it
+// impersonates while it opens a file) and answers { clientName, pid }; the
+// front writes that as the response. Restarts, retries and queueing are the
+// pool's (docs/http-negotiate.md).
 'use strict';
 
 const http = require('node:http');
 const path = require('node:path');
-const { fork } = require('node:child_process');
 const { parseArgs } = require('node:util');
-const { Credentials, negotiateHandler, sendContext, SspiError } = require('../../dist/index.js');
+const { ContextPool, Credentials, negotiateHandler, SspiError } = require('../../dist/index.js');
 
 const USAGE = 'usage: node examples/http-negotiate/server.js [--port N] [--users FILE] [--workers N]';
 
@@ -53,119 +54,6 @@ function fatal(message) {
   process.exit(2);
 }
 
-/**
- * A fixed pool of forked workers. One transfer per worker at a time (a worker's
- * receiveContext takes the next offer on its channel), so jobs queue for the
- * next idle worker. A worker that dies is replaced; its job fails unless the
- * context had not left this process yet, in which case it is retried.
- */
-class WorkerPool {
-  constructor(size) {
-    this.size = size;
-    this.slots = [];
-    this.queue = [];
-    this.nextId = 1;
-    this.stopping = false;
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
-  }
-
-  spawn(index) {
-    const child = fork(path.join(__dirname, 'worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const slot = { index, child, job: null };
-    child.on('message', (m) => this.onMessage(slot, m));
-    // Without this listener a send on a dead channel would crash the front.
-    child.on('error', (e) => console.error(`worker ${child.pid}: ${e.message}`));
-    child.once('exit', (code, signal) => this.onExit(slot, code, signal));
-    return slot;
-  }
-
-  /** Hand `ctx` to a worker; resolves to the worker's answer. */
-  run(ctx) {
-    return new Promise((resolve, reject) => {
-      if (this.stopping) return reject(new Error('the pool is shutting down'));
-      this.queue.push({ id: this.nextId++, ctx, resolve, reject, attempts: 0 });
-      this.pump();
-    });
-  }
-
-  pump() {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.job || !slot.child.connected) continue;
-      this.start(slot, this.queue.shift());
-    }
-  }
-
-  start(slot, job) {
-    slot.job = job;
-    job.attempts++;
-    job.transferred = false;
-    try {
-      slot.child.send({ type: 'job', id: job.id });
-    } catch (e) {
-      this.settle(slot, job, e);
-      return;
-    }
-    // The worker's reply ({ type: 'result' | 'error', id }) settles the job;
-    // a failed transfer settles it here.
-    sendContext(slot.child, job.ctx, { timeoutMs: 10_000 }).then(
-      () => {
-        job.transferred = true;
-      },
-      (e) => this.settle(slot, job, e),
-    );
-  }
-
-  onMessage(slot, m) {
-    if (!m || typeof m !== 'object' || (m.type !== 'result' && m.type !== 'error')) return;
-    const job = slot.job;
-    if (!job || job.id !== m.id) return;
-    if (m.type === 'result') this.settle(slot, job, null, { clientName: m.clientName, pid: m.pid });
-    else this.settle(slot, job, new SspiError(m.code || 'SEC_E_INTERNAL_ERROR', 'Worker', 'the worker could not act for the client'));
-  }
-
-  settle(slot, job, err, value) {
-    if (slot.job !== job) return;
-    slot.job = null;
-    if (err) job.reject(err);
-    else job.resolve(value);
-    setImmediate(() => this.pump());
-  }
-
-  onExit(slot, code, signal) {
-    const job = slot.job;
-    slot.job = null;
-    if (job) {
-      // The context is still ours if the export never happened: try another worker.
-      if (!job.ctx.closed && job.attempts < 3 && !this.stopping) this.queue.unshift(job);
-      else job.reject(new SspiError('SEC_E_INCOMPLETE_MESSAGE', 'Worker', 'the worker exited during the transfer'));
-    }
-    if (this.stopping) return;
-    const replacement = this.spawn(slot.index);
-    this.slots[slot.index] = replacement;
-    console.error(`worker ${slot.child.pid} exited (${signal || code}); restarted as ${replacement.child.pid}`);
-    this.pump();
-  }
-
-  /** Disconnect every worker (they exit when the channel closes) and wait for them. */
-  stop() {
-    this.stopping = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the pool is shutting down'));
-    return Promise.all(
-      this.slots.map(
-        (slot) =>
-          new Promise((resolve) => {
-            const child = slot.child;
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', resolve);
-            if (child.connected) child.disconnect();
-            else child.kill();
-          }),
-      ),
-    );
-  }
-}
-
 async function main() {
   const opts = options();
   // Acquire up front so a bad users file is one clear line at startup, not a 500 later.
@@ -179,7 +67,13 @@ async function main() {
     console.error(`error: ${e.message}`);
     process.exit(1);
   }
-  const pool = new WorkerPool(opts.workers);
+  const pool = new ContextPool(path.join(__dirname, 'worker.js'), {
+    size: opts.workers,
+    kind: 'process',
+    onWorkerExit({ pid, reason, replacementPid }) {
+      if (replacementPid !== undefined) console.error(`worker ${pid} exited (${reason}); restarted as ${replacementPid}`);
+    },
+  });
 
   const handler = negotiateHandler({
     schemes: ['Negotiate', 'NTLM'],
@@ -188,7 +82,7 @@ async function main() {
       req.resume();
       let answer;
       try {
-        answer = await pool.run(ctx); // the context moves out of this process
+        answer = await pool.run(ctx, {}); // the context moves out of this process
       } catch (e) {
         res.statusCode = 503;
         res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -228,7 +122,7 @@ async function main() {
     server.close();
     server.closeAllConnections();
     handler.close();
-    pool.stop().then(() => {
+    pool.close({ timeoutMs: 5_000 }).then(() => {
       credentials.NTLM.close();
       credentials.Negotiate.close();
       process.exit(0);

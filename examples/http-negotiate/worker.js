@@ -1,12 +1,13 @@
-// A pool worker: for each job the front announces, receive the client's
-// context, act as the client, and answer { clientName, pid }.
+// A ContextPool worker for server.js: for each authenticated client, act as the
+// client and answer { clientName, pid }. serveContexts receives the context,
+// runs this handler, replies, and closes the context afterwards.
 'use strict';
 
 const fs = require('node:fs');
-const { receiveContext, SspiError } = require('../../dist/index.js');
+const { serveContexts, SspiError } = require('../../dist/index.js');
 
 if (typeof process.send !== 'function') {
-  console.error('worker.js runs under examples/http-negotiate/server.js (child_process.fork)');
+  console.error('worker.js runs under examples/http-negotiate/server.js (a ContextPool worker)');
   process.exit(2);
 }
 
@@ -25,33 +26,8 @@ function actAsClient(ctx) {
   }
 }
 
-/** Answer the front; if it is gone there is no one to tell. */
-function reply(message) {
-  if (process.connected) process.send(message, (err) => err && process.exit(0));
-}
-
-const codeOf = (e) => (e instanceof SspiError ? e.code : 'SEC_E_INTERNAL_ERROR');
-
-process.on('message', (m) => {
-  if (!m || typeof m !== 'object' || m.type !== 'job') return;
-  const id = m.id;
-  // Called synchronously in the 'job' handler: the offer that follows on the
-  // same channel finds the listener in place.
-  receiveContext({ from: process, timeoutMs: 10_000 }).then(
-    (ctx) => {
-      try {
-        const clientName = ctx.names.clientName;
-        actAsClient(ctx);
-        reply({ type: 'result', id, clientName, pid: process.pid });
-      } catch (e) {
-        reply({ type: 'error', id, code: codeOf(e) });
-      } finally {
-        ctx.close();
-      }
-    },
-    (e) => reply({ type: 'error', id, code: codeOf(e) }),
-  );
+serveContexts(async (ctx) => {
+  const clientName = ctx.names.clientName;
+  actAsClient(ctx);
+  return { clientName, pid: process.pid };
 });
-
-// The front went away (or is shutting down): nothing more to do.
-process.on('disconnect', () => process.exit(0));
