@@ -2,7 +2,10 @@
 // (gss-ntlmssp through python3-gssapi, bench/peer/peer-bench.py), measured in
 // the same run on the same three workloads, then the soak (bench/soak.mjs).
 //
-//   npm run bench [-- --json FILE] [--quick] [--soak-cycles N] [--no-peer]
+//   npm run bench [-- --json FILE] [--quick] [--soak-cycles N] [--no-peer] [--no-http]
+//
+// "handoff": the HTTP handoff (bench/http-handoff.mjs: examples/http-negotiate
+// against its unauthenticated twin, same run, same workers and concurrency).
 //
 // Figures: median of the samples, with min/q1/q3/max as the spread. The goals
 // (handshakes/s >= peer, export+import us <= peer, 64 KiB seal+unseal MB/s
@@ -15,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { acquirePair, api, handshake } from './workloads.mjs';
+import { runHttpHandoff } from './http-handoff.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -27,6 +31,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'soak-cycles': { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
+    'no-http': { type: 'boolean', default: false },
     'soak-default-heap': { type: 'boolean', default: false },
   },
 });
@@ -257,6 +262,28 @@ function table(fallback, peer, peerReason, soak) {
   return { text: lines.join('\n'), goals };
 }
 
+/** The HTTP handoff lines and goal (issue 14: authenticated >= 0.35 x baseline, 0.5 x is the ceiling). */
+function httpTable(handoff, goals) {
+  const h = handoff.http;
+  if (!h) return `http handoff: skipped (${handoff.httpSkipped})\n`;
+  const ratio = handoff.httpAuthenticatedRps / handoff.httpBaselineRps;
+  const met = ratio >= 0.35;
+  goals.httpAuthenticatedVsBaseline = { goal: 'authenticated >= 0.35 x baseline (0.5 x ceiling)', ratio: +ratio.toFixed(3), met };
+  const c = h.config;
+  const cpu = (side) => {
+    const x = h.cpuMicrosPerRequest[side];
+    return `client ${fmt(x.client, 0)} + front ${fmt(x.front, 0)} + workers ${fmt(x.workers, 0)} µs`;
+  };
+  return [
+    `HTTP handoff, ${c.workers} workers, concurrency ${c.concurrency}, ${c.samples} alternating samples x ${c.requestsPerSample} requests, keep-alive off between requests`,
+    `  authenticated (examples/http-negotiate)  ${fmt(handoff.httpAuthenticatedRps, 0).padStart(8)} req/s   spread ${sp(h.spread.httpAuthenticatedRps, 0)}`,
+    `  baseline (one IPC round trip)            ${fmt(handoff.httpBaselineRps, 0).padStart(8)} req/s   spread ${sp(h.spread.httpBaselineRps, 0)}`,
+    `  ratio ${ratio.toFixed(3)}x (per-sample ratios ${sp(h.spread.ratio, 3)})  goal >= 0.35x: ${met ? 'MET' : 'MISSED'}`,
+    `  CPU per request: authenticated ${cpu('authenticated')}; baseline ${cpu('baseline')}`,
+    '',
+  ].join('\n');
+}
+
 // ---------- main ----------
 
 log(`peer: ${args['no-peer'] ? 'skipped' : `running ${PEER_SCRIPT}${quick ? ' --quick' : ''} ...`}`);
@@ -266,8 +293,16 @@ log('fallback: benchmarking ...');
 const fallback = await runFallback();
 log(`soak: ${soakCycles} cycles in a fresh process ...`);
 const soak = await runSoak(soakCycles);
+// The handoff figures: the HTTP half here; sendContext / IPC round trip keys merge into the same object.
+const handoff = {};
+if (args['no-http']) handoff.httpSkipped = '--no-http';
+else {
+  log('http handoff: examples/http-negotiate vs baseline ...');
+  const { httpAuthenticatedRps, httpBaselineRps, ...http } = await runHttpHandoff({ quick });
+  Object.assign(handoff, { httpAuthenticatedRps, httpBaselineRps, http });
+}
 const { text, goals } = table(fallback, peer, peerReason, soak);
-process.stdout.write(text + '\n');
+process.stdout.write(text + '\n' + httpTable(handoff, goals));
 
 if (args.json) {
   const out = {
@@ -275,6 +310,7 @@ if (args.json) {
     peer: peer ? { name: peer.name, handshakesPerSec: peer.handshakesPerSec, exportImportMicros: peer.exportImportMicros, sealUnseal64KiBMBps: peer.sealUnseal64KiBMBps, spread: peer.spread, overhead: peer.overhead, config: peer.config } : null,
     ...(peer ? {} : { peerReason }),
     soak,
+    handoff,
     goals,
     measuredAt: new Date().toISOString(),
   };
