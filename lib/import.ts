@@ -4,7 +4,7 @@ import type { Backend, TokenHandleRef } from './backend/types.js';
 import { SecurityContext } from './context.js';
 import { ExportedContext } from './exported.js';
 import { decodeHandoff } from './handoff/codec.js';
-import { claimEnvelopeId } from './handoff/replay.js';
+import { claimEnvelope } from './handoff/replay.js';
 import { kBackend, kTakeToken } from './internal.js';
 
 export interface ImportContextOptions {
@@ -46,7 +46,7 @@ async function importUnder(
  * ExportedContext in the same process. An envelope is refused when it is
  * expired (SEC_E_CONTEXT_EXPIRED), made for another process
  * (SEC_E_WRONG_PRINCIPAL), already imported here (SEC_E_OUT_OF_SEQUENCE),
- * malformed (SEC_E_INVALID_TOKEN) or its seal fails (SEC_E_DECRYPT_FAILURE).
+ * while the single-use cache is full (SEC_E_INSUFFICIENT_MEMORY), malformed (SEC_E_INVALID_TOKEN) or its seal fails (SEC_E_DECRYPT_FAILURE).
  *
  * Importing spends the source: an ExportedContext gives up its token and its bytes
  * are zeroed, whether the import succeeds or not; the token handle this process held
@@ -75,12 +75,15 @@ export async function importContext(source: Uint8Array | ExportedContext, option
       // The handle value means nothing here, so it is not touched.
       throw new SspiError('SEC_E_WRONG_PRINCIPAL', OP, `the envelope was made for process ${header.targetPid}, not this one`);
     }
-    if (!claimEnvelopeId(header.id, header.expiresAt)) {
+    // Expiry and replay on the process clock (lib/handoff/replay.ts).
+    const verdict = claimEnvelope(header.id, header.expiresAt);
+    if (verdict === 'replayed') {
       // The handle was already consumed by the first import; closing it again could close an unrelated handle.
       throw new SspiError('SEC_E_OUT_OF_SEQUENCE', OP, 'this envelope was already imported in this process');
     }
     if (header.token.mode === 'handle') token = backend.adoptToken(header.token.value);
-    if (Date.now() >= header.expiresAt) throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP, 'the envelope has expired');
+    if (verdict === 'expired') throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP, 'the envelope has expired');
+    if (verdict === 'full') throw new SspiError('SEC_E_INSUFFICIENT_MEMORY', OP, 'too many live envelopes were imported; retry once some expire');
     return await importUnder(backend, header.packageName, header.credentialPackage, packed, token, header.bufferType);
   } finally {
     token?.close();

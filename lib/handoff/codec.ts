@@ -15,6 +15,9 @@ export const HANDOFF_KEY_BYTES = 32;
 /** Upper bound on packed context size; real contexts are a few KiB. */
 export const HANDOFF_MAX_PACKED = 1 << 20;
 export const DEFAULT_TTL_MS = 30_000;
+/** Envelope lifetimes outside 1 ms .. 24 h are refused: longer ones outlive any use and bloat the single-use cache. */
+export const HANDOFF_MIN_TTL_MS = 1;
+export const HANDOFF_MAX_TTL_MS = 24 * 60 * 60 * 1000;
 
 const FLAG_SEALED = 0x01;
 const FIXED = 61; // bytes before the package name
@@ -109,7 +112,9 @@ export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffO
   const key = checkKey(options.key, OP_ENCODE);
   let targetPid = checkPid(options.targetPid, OP_ENCODE);
   const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
-  if (!Number.isFinite(ttl) || ttl <= 0) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'ttlMs must be a positive number');
+  if (typeof ttl !== 'number' || !(ttl >= HANDOFF_MIN_TTL_MS && ttl <= HANDOFF_MAX_TTL_MS)) {
+    throw new SspiError('SEC_E_INVALID_PARAMETER', OP_ENCODE, 'ttlMs must be between 1 ms and 24 h');
+  }
   const name = packageNameBytes(exported.packageName);
   const credName = packageNameBytes(exported.credentialPackage);
   const packed = exported.packed;
