@@ -12,6 +12,11 @@ export interface AcquireCredentialsOptions {
   identity?: AuthIdentity;
   /** Fallback server store: entries or a `DOMAIN:user:password` file path. */
   users?: UserEntry[] | string;
+  /**
+   * Fallback server store: accept entries with an empty password. Refused by
+   * default, as Windows' LimitBlankPasswordUse policy does for network logons.
+   */
+  allowBlankPassword?: boolean;
   /** Use this backend instead of the process-wide one (tests, fakes). */
   backend?: Backend;
 }
@@ -58,6 +63,7 @@ export class Credentials implements Disposable {
       use: options.use,
       ...(options.identity ? { identity: options.identity } : {}),
       ...(options.users !== undefined ? { users: options.users } : {}),
+      ...(options.allowBlankPassword === true ? { allowBlankPassword: true } : {}),
     });
     return new Credentials(backend, cred, options, expiry);
   }

@@ -47,6 +47,8 @@ export interface AcquireCredentialsRequest {
   identity?: AuthIdentity;
   /** Fallback server store: entries, or read from a `DOMAIN:user:password` file. */
   users?: UserEntry[] | string;
+  /** Fallback server store: accept entries with an empty password (default: refused). */
+  allowBlankPassword?: boolean;
 }
 
 export interface AcquiredCredentials {

@@ -101,7 +101,8 @@ function acquire(req: AcquireCredentialsRequest): FallbackCredential {
     if (req.use !== 'outbound') {
       const source = req.users ?? process.env.NTLM_USER_FILE;
       if (source === undefined || source === '') throw new SspiError('SEC_E_NO_CREDENTIALS', op, 'inbound use needs a user store: users, or NTLM_USER_FILE');
-      cred.users = typeof source === 'string' ? usersFromFile(source) : usersFromEntries(source);
+      const store = { allowBlankPassword: req.allowBlankPassword === true };
+      cred.users = typeof source === 'string' ? usersFromFile(source, store) : usersFromEntries(source, store);
       cred.userIndex = indexUsers(cred.users);
       cred.names = serverNames();
       cred.replay = new ReplayCache();

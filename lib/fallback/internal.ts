@@ -13,6 +13,13 @@ export function keyBuffersForTest(ctx: CtxtHandleRef): SecretBuffer[] {
   return ctx.session ? ctx.session.secretBuffers() : [];
 }
 
+/** Move a context's sequence numbers (e.g. next to 2^32), so tests reach the limit without 4 billion messages. */
+export function setSequenceNumbersForTest(ctx: CtxtHandleRef, seq: { send?: number; recv?: number }): void {
+  if (!(ctx instanceof FallbackContext) || !ctx.session) throw new TypeError('not an established fallback context');
+  if (seq.send !== undefined) ctx.session.sendSeq = seq.send;
+  if (seq.recv !== undefined) ctx.session.recvSeq = seq.recv;
+}
+
 /** The NT hash buffers held by a credential. */
 export function credentialKeyBuffersForTest(cred: CredHandleRef): Uint8Array[] {
   if (!(cred instanceof FallbackCredential)) throw new TypeError('not a fallback credential');

@@ -9,7 +9,7 @@ import { byteSlice } from './slab.js';
 import { SspiError } from '../errors.js';
 import { NegFlag } from './constants.js';
 import { Rc4 } from './rc4.js';
-import { SessionSecurity } from './session-security.js';
+import { SEQ_LIMIT, SessionSecurity } from './session-security.js';
 import { FallbackContext, type PackageName } from './handles.js';
 import { NEVER_EXPIRES } from './attributes.js';
 
@@ -17,11 +17,29 @@ export const PACKED_MAGIC = Buffer.from('NTLMPCTX', 'latin1');
 export const PACKED_VERSION = 1;
 const FIXED_SIZE = 648;
 const CHECKSUM_SIZE = 4;
-const MAX_NAME_BYTES = 1024;
+/**
+ * Largest name, in UTF-8 bytes. The server accepts user names of up to 256 and
+ * domain names of up to 255 UTF-16 units (users.ts), so a client name is at
+ * most 1,534 bytes; the rest is room for long SPNs. A longer name is refused
+ * at export (SEC_E_CANNOT_PACK), never cut.
+ */
+export const MAX_NAME_BYTES = 4096;
 const MIN_SIZE = FIXED_SIZE + 3 * 2 + CHECKSUM_SIZE;
 const MAX_SIZE = FIXED_SIZE + 3 * (2 + MAX_NAME_BYTES) + CHECKSUM_SIZE;
 
 const OP_IMPORT = 'ImportSecurityContextW';
+const OP_EXPORT = 'ExportSecurityContext';
+
+// A lone surrogate has no UTF-8 form (it would become U+FFFD): such a name could not come back whole.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A name as the packed format carries it: whole, or SEC_E_CANNOT_PACK. */
+function packName(s: string, what: string): Buffer {
+  if (LONE_SURROGATE.test(s)) throw new SspiError('SEC_E_CANNOT_PACK', OP_EXPORT, `the ${what} is not valid Unicode`);
+  const b = Buffer.from(s, 'utf8');
+  if (b.length > MAX_NAME_BYTES) throw new SspiError('SEC_E_CANNOT_PACK', OP_EXPORT, `the ${what} is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
+  return b;
+}
 
 // CRC-32 (zlib, native): catches corruption in about 0.1 us where SHA-256 took
 // 1 us. It is no security measure; the handoff envelope's AEAD is.
@@ -42,11 +60,7 @@ function writeU64(out: Buffer, v: number, at: number): void {
 
 /** Pack an established context. With resetNew the copy starts at SeqNum 0 with fresh RC4 handles. */
 export function packContext(ctx: FallbackContext, session: SessionSecurity, resetNew: boolean): Buffer {
-  const names = [ctx.clientName, ctx.serverName, ctx.target].map((s) => {
-    const b = Buffer.from(s, 'utf8');
-    // Names come from our own handshake; cut rather than fail on absurd lengths.
-    return b.length > MAX_NAME_BYTES ? b.subarray(0, MAX_NAME_BYTES) : b;
-  });
+  const names = [packName(ctx.clientName, 'client name'), packName(ctx.serverName, 'server name'), packName(ctx.target, 'target name')];
   const size = FIXED_SIZE + names.reduce((n, b) => n + 2 + b.length, 0) + CHECKSUM_SIZE;
   const out = Buffer.alloc(size);
   PACKED_MAGIC.copy(out, 0);
@@ -75,8 +89,12 @@ export function packContext(ctx: FallbackContext, session: SessionSecurity, rese
     send.wipe();
     recv.wipe();
   } else {
-    out.writeUInt32LE(session.sendSeq >>> 0, 124);
-    out.writeUInt32LE(session.recvSeq >>> 0, 128);
+    // A used-up direction (SeqNum 2^32) has no u32 form; packing it as 0 would restart it under the same keys.
+    if (session.sendSeq >= SEQ_LIMIT || session.recvSeq >= SEQ_LIMIT) {
+      throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP_EXPORT, 'the context used all its sequence numbers; export it with RESET_NEW or establish a new one');
+    }
+    out.writeUInt32LE(session.sendSeq, 124);
+    out.writeUInt32LE(session.recvSeq, 128);
     writeRc4(out, 132, session.sendRc4);
     writeRc4(out, 390, session.recvRc4);
   }

@@ -10,7 +10,7 @@ import { rc4Once } from './rc4.js';
 import { random } from './random.js';
 import { SessionSecurity } from './session-security.js';
 import { FallbackContext, type FallbackCredential } from './handles.js';
-import { candidates } from './users.js';
+import { candidates, logonNameProblem } from './users.js';
 import { MAX_SKEW_MS } from './server-config.js';
 import { contextAttributes, NEVER_EXPIRES } from './attributes.js';
 
@@ -84,6 +84,8 @@ export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, aut
   }
   const user = decodeUtf16(auth.user, OP, 'UserName');
   const domain = decodeUtf16(auth.domain, OP, 'DomainName');
+  const nameProblem = logonNameProblem(user, domain);
+  if (nameProblem) throw denied(nameProblem);
 
   if (now - ctx.challengeIssuedAt > MAX_SKEW_MS) throw denied('the CHALLENGE_MESSAGE expired before the AUTHENTICATE_MESSAGE arrived');
   const ts = blob.readBigUInt64LE(8);

@@ -11,6 +11,11 @@
  * advance, as they did on the sender) whether or not its checksum verifies, so
  * a tampered message gives SEC_E_MESSAGE_ALTERED and the next genuine one
  * still verifies.
+ *
+ * SeqNum is 32 bits (MS-NLMP 2.2.2.9.1). Each direction carries at most 2^32
+ * messages (SeqNum 0 .. 2^32-1); after that, protection in that direction
+ * fails with SEC_E_CONTEXT_EXPIRED instead of wrapping to 0, which would reuse
+ * sequence numbers under the same keys.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { SspiError } from '../errors.js';
@@ -25,6 +30,9 @@ function outOfSequence(op: string): SspiError {
   return new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the sequence number is not the expected one (replayed or reordered message)');
 }
 
+/** Messages per direction: SeqNum is a u32, so the 2^32-th message is the last. */
+export const SEQ_LIMIT = 2 ** 32;
+
 /** A buffer holding key material: keys are bytes, RC4 S-boxes are Int32Array. */
 export type SecretBuffer = Uint8Array | Int32Array;
 
@@ -33,7 +41,9 @@ export class SessionSecurity {
   readonly #boxes = int32Slice(512);
   readonly sendRc4 = new Rc4(undefined, this.#boxes.subarray(0, 256));
   readonly recvRc4 = new Rc4(undefined, this.#boxes.subarray(256));
+  /** Next SeqNum to send, 0 .. SEQ_LIMIT (SEQ_LIMIT: the direction is used up). */
   sendSeq = 0;
+  /** Next SeqNum expected, 0 .. SEQ_LIMIT. */
   recvSeq = 0;
 
   constructor(
@@ -93,6 +103,11 @@ export class SessionSecurity {
     }
   }
 
+  /** Refuse before any state changes once a direction used all 2^32 sequence numbers. */
+  private requireSeq(seq: number, op: string): void {
+    if (seq >= SEQ_LIMIT) throw new SspiError('SEC_E_CONTEXT_EXPIRED', op, 'the context used all 2^32 sequence numbers in this direction; establish a new one');
+  }
+
   /** Writes NTLMSSP_MESSAGE_SIGNATURE for `data` at out[at..at+16) and advances the send state. */
   private writeSignature(data: Uint8Array, out: Buffer, at: number): void {
     const seq = this.sendSeq;
@@ -101,7 +116,7 @@ export class SessionSecurity {
     const mac = hmacMd5(this.sendSignKey, out.subarray(at + 12, at + 16), data);
     if (this.flags & NegFlag.KEY_EXCH) this.sendRc4.process(mac, out, at + 4, 8);
     else mac.copy(out, at + 4, 0, 8);
-    this.sendSeq = (seq + 1) >>> 0;
+    this.sendSeq = seq + 1;
   }
 
   /**
@@ -111,6 +126,7 @@ export class SessionSecurity {
   private checkSignature(data: Uint8Array, sig: Buffer, op: string): boolean {
     if (sig.length !== SIGNATURE_SIZE) throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the signature is not 16 bytes');
     if (sig.readUInt32LE(0) !== 1) throw new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the signature version is not 1');
+    this.requireSeq(this.recvSeq, op);
     const seq = sig.readUInt32LE(12);
     if (seq !== this.recvSeq) throw outOfSequence(op);
     const mac = hmacMd5(this.recvSignKey, sig.subarray(12, 16), data);
@@ -118,12 +134,13 @@ export class SessionSecurity {
     const got = Buffer.allocUnsafe(8);
     if (this.flags & NegFlag.KEY_EXCH) this.recvRc4.process(sig.subarray(4, 12), got);
     else sig.copy(got, 0, 4, 12);
-    this.recvSeq = (seq + 1) >>> 0;
+    this.recvSeq = seq + 1;
     return timingSafeEqual(got, expected);
   }
 
   makeSignature(data: Uint8Array, op = 'MakeSignature'): Buffer {
     this.requireSign(op);
+    this.requireSeq(this.sendSeq, op);
     const sig = Buffer.allocUnsafe(SIGNATURE_SIZE);
     this.writeSignature(data, sig, 0);
     return sig;
@@ -137,6 +154,7 @@ export class SessionSecurity {
   /** SEAL (3.4.3): signature (16 bytes) || RC4-sealed data, the gss_wrap layout. */
   seal(data: Uint8Array, op = 'EncryptMessage'): Buffer {
     this.requireSeal(op);
+    this.requireSeq(this.sendSeq, op);
     const out = Buffer.allocUnsafe(SIGNATURE_SIZE + data.length);
     this.sendRc4.process(data, out, SIGNATURE_SIZE);
     this.writeSignature(data, out, 0);
@@ -148,6 +166,7 @@ export class SessionSecurity {
     if (message.length < SIGNATURE_SIZE) throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the sealed message is shorter than its signature');
     const sig = message.subarray(0, SIGNATURE_SIZE);
     if (sig.readUInt32LE(0) !== 1) throw new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the signature version is not 1');
+    this.requireSeq(this.recvSeq, op);
     if (sig.readUInt32LE(12) !== this.recvSeq) throw outOfSequence(op);
     const sealed = message.subarray(SIGNATURE_SIZE);
     const plain = Buffer.allocUnsafe(sealed.length);
