@@ -1,5 +1,6 @@
 import { SspiError } from './errors.js';
-import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakeResult } from './backend/types.js';
+import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakePolicy, HandshakeResult } from './backend/types.js';
+import { secChannelBindings, type ChannelBindingPolicy } from './channel-bindings.js';
 import type { Credentials } from './credentials.js';
 import { ExportedContext } from './exported.js';
 import { AscReq, IscReq, SecPkgContextExport } from './flags.js';
@@ -260,6 +261,8 @@ abstract class HandshakeContext extends ContextBase {
 
   protected abstract call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult>;
   protected abstract get operation(): string;
+  /** SEC_CHANNEL_BINDINGS for every leg, when the context has bindings. */
+  protected bindings: Buffer | undefined;
 
   /** One leg of the handshake. */
   async step(input?: Uint8Array): Promise<StepResult> {
@@ -267,6 +270,8 @@ abstract class HandshakeContext extends ContextBase {
     if (this.established) throw new SspiError('SEC_E_INVALID_HANDLE', op, this.handle ? 'the handshake is already complete' : 'the context is closed');
     if (this.#busy) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'a step is already in progress');
     const buffers: SecBuffer[] = input && input.length ? [{ type: SecBufferType.TOKEN, buffer: toBuffer(input, op) }] : [];
+    // The bindings travel next to the token on every leg (SSPI-CONTRACTS §8).
+    if (this.bindings) buffers.push({ type: SecBufferType.CHANNEL_BINDINGS, buffer: this.bindings });
     this.#busy = true;
     let result: HandshakeResult;
     try {
@@ -298,16 +303,51 @@ abstract class HandshakeContext extends ContextBase {
   }
 }
 
+/** Least session key strength, in bits; Windows' default NTLMMinClientSec/NTLMMinServerSec is 128. */
+export type MinimumSecurity = 128 | 56 | 40;
+
 export interface ClientContextOptions {
   /** Service principal name, e.g. `HTTP/server.example.com`. */
   target?: string;
   /** ISC_REQ_* bits. */
   flags?: number;
+  /** RFC 5929 channel binding application data, e.g. tlsChannelBindings(socket). */
+  channelBindings?: Uint8Array;
+  /** Lower the 128-bit floor for old servers (fallback package; Windows reads NTLMMinClientSec). */
+  minimumSecurity?: MinimumSecurity;
 }
 
 export interface ServerContextOptions {
   /** ASC_REQ_* bits. */
   flags?: number;
+  /** RFC 5929 channel binding application data of the connection the client came on. */
+  channelBindings?: Uint8Array;
+  /**
+   * What to do with the client's bindings, after IIS's tokenChecking: `none`
+   * ignores them, `allow` verifies them when the client sent some, `require`
+   * refuses missing or wrong ones with SEC_E_BAD_BINDINGS. Default `allow`
+   * when channelBindings is given, else `none`.
+   */
+  channelBindingPolicy?: ChannelBindingPolicy;
+  /** The SPNs this server answers to: an AUTHENTICATE naming another target is refused (fallback package). */
+  targetNames?: readonly string[];
+  /** Lower the 128-bit floor for old clients (fallback package; Windows reads NTLMMinServerSec). */
+  minimumSecurity?: MinimumSecurity;
+}
+
+const POLICIES: readonly ChannelBindingPolicy[] = ['none', 'allow', 'require'];
+
+function handshakePolicy(o: { minimumSecurity?: MinimumSecurity; targetNames?: readonly string[] }, op: string): HandshakePolicy | undefined {
+  const p: HandshakePolicy = {};
+  if (o.minimumSecurity !== undefined) {
+    if (o.minimumSecurity !== 128 && o.minimumSecurity !== 56 && o.minimumSecurity !== 40) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'minimumSecurity must be 128, 56 or 40 (key bits)');
+    p.minimumSecurity = o.minimumSecurity;
+  }
+  if (o.targetNames !== undefined) {
+    if (!Array.isArray(o.targetNames) || o.targetNames.some((n) => typeof n !== 'string' || n === '')) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'targetNames must be an array of non-empty strings');
+    p.targetNames = [...o.targetNames];
+  }
+  return p.minimumSecurity !== undefined || p.targetNames ? p : undefined;
 }
 
 /** Default requests: sign and seal with replay and sequence detection, as a connection. */
@@ -318,9 +358,13 @@ export const DEFAULT_ASC_REQ = AscReq.CONFIDENTIALITY | AscReq.INTEGRITY | AscRe
 export class ClientContext extends HandshakeContext {
   readonly target: string | undefined;
 
+  readonly #policy: HandshakePolicy | undefined;
+
   constructor(cred: Credentials, options: ClientContextOptions = {}) {
     super(cred, options.flags ?? DEFAULT_ISC_REQ);
     this.target = options.target;
+    this.#policy = handshakePolicy(options, this.operation);
+    if (options.channelBindings !== undefined) this.bindings = secChannelBindings(options.channelBindings, this.operation);
   }
 
   protected get operation(): string {
@@ -333,14 +377,26 @@ export class ClientContext extends HandshakeContext {
       flags: this.requestFlags,
       ...(this.target !== undefined ? { target: this.target } : {}),
       input,
+      ...(this.#policy ? { policy: this.#policy } : {}),
     });
   }
 }
 
 /** The server side: AcceptSecurityContext. */
 export class ServerContext extends HandshakeContext {
+  readonly #policy: HandshakePolicy | undefined;
+  readonly #ascFlags: number;
+
   constructor(cred: Credentials, options: ServerContextOptions = {}) {
     super(cred, options.flags ?? DEFAULT_ASC_REQ);
+    const op = this.operation;
+    this.#policy = handshakePolicy(options, op);
+    const policy = options.channelBindingPolicy ?? (options.channelBindings !== undefined ? 'allow' : 'none');
+    if (!POLICIES.includes(policy)) throw new SspiError('SEC_E_INVALID_PARAMETER', op, "channelBindingPolicy must be 'none', 'allow' or 'require'");
+    // allow = ASC_REQ_ALLOW_MISSING_BINDINGS; require without data of our own still
+    // refuses every client: an empty SEC_CHANNEL_BINDINGS matches nothing a client sends.
+    if (policy !== 'none') this.bindings = secChannelBindings(options.channelBindings ?? Buffer.alloc(0), op);
+    this.#ascFlags = (this.requestFlags | (policy === 'allow' ? AscReq.ALLOW_MISSING_BINDINGS : 0)) >>> 0;
   }
 
   protected get operation(): string {
@@ -348,8 +404,8 @@ export class ServerContext extends HandshakeContext {
   }
 
   protected call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult> {
-    if (input.length === 0) return Promise.reject(new SspiError('SEC_E_INVALID_TOKEN', this.operation, 'the server needs the client token'));
-    return this.backend.acceptSecurityContext(cred[kHandle](this.operation), { context: this.handle, flags: this.requestFlags, input });
+    if (!findBuffer(input, SecBufferType.TOKEN)) return Promise.reject(new SspiError('SEC_E_INVALID_TOKEN', this.operation, 'the server needs the client token'));
+    return this.backend.acceptSecurityContext(cred[kHandle](this.operation), { context: this.handle, flags: this.#ascFlags, input, ...(this.#policy ? { policy: this.#policy } : {}) });
   }
 }
 

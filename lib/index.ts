@@ -8,7 +8,9 @@ export { IscReq, IscRet, AscReq, AscRet, SecPkgContextExport, SecPkgCred, SecPkg
 export { Credentials } from './credentials.js';
 export type { AcquireCredentialsOptions } from './credentials.js';
 export { ClientContext, ServerContext, SecurityContext, ContextBase, DEFAULT_ISC_REQ, DEFAULT_ASC_REQ } from './context.js';
-export type { StepResult, ExportOptions, ClientContextOptions, ServerContextOptions } from './context.js';
+export type { StepResult, ExportOptions, ClientContextOptions, ServerContextOptions, MinimumSecurity } from './context.js';
+export { tlsChannelBindings, tlsServerEndPoint, secChannelBindings } from './channel-bindings.js';
+export type { ChannelBindingPolicy } from './channel-bindings.js';
 export { ExportedContext } from './exported.js';
 export type { TokenHandle } from './exported.js';
 export { importContext, exportContext } from './import.js';

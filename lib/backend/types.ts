@@ -66,6 +66,15 @@ export interface HandshakeRequest {
   target?: string;
   /** Input buffers (SECBUFFER_TOKEN, SECBUFFER_CHANNEL_BINDINGS, ...). */
   input: SecBuffer[];
+  /** Settings the fallback packages take per context; Windows' packages read theirs from the registry. */
+  policy?: HandshakePolicy;
+}
+
+export interface HandshakePolicy {
+  /** Least session key strength accepted (NTLMMinServerSec / NTLMMinClientSec); default 128. */
+  minimumSecurity?: 128 | 56 | 40;
+  /** Acceptor: the SPNs (MsvAvTargetName) this server answers to. */
+  targetNames?: readonly string[];
 }
 
 export interface HandshakeResult {

@@ -14,7 +14,8 @@ import type {
   TokenHandleRef,
 } from '../backend/types.js';
 import { SspiError } from '../errors.js';
-import { SecPkgContextExport } from '../flags.js';
+import { AscReq, SecPkgContextExport } from '../flags.js';
+import { channelBindingsHash } from '../channel-bindings.js';
 import { findBuffer, SecBufferType, type SecBuffer } from '../secbuffer.js';
 import { SecStatus } from '../status.js';
 import { NTLM_MAX_TOKEN, SIGNATURE_SIZE } from './constants.js';
@@ -22,14 +23,15 @@ import { asCred, asContext, asEstablished, FallbackContext, FallbackCredential, 
 import { clientFinish, clientStart } from './client.js';
 import { serverFinish, serverStart } from './server.js';
 import { packContext, unpackContext } from './packed-context.js';
-import { ReplayCache, serverNames } from './server-config.js';
+import { DEFAULT_MINIMUM_KEY_BITS, ReplayCache, serverNames, type NtlmPolicy } from './server-config.js';
+import { spnegoAccept, spnegoInitialize, type SpnegoStep } from './spnego.js';
 import { indexUsers, usersFromEntries, usersFromFile } from './users.js';
 import { ntowfv1 } from './ntlmv2.js';
 
 const PACKAGES: Record<PackageName, PackageInfo> = {
   NTLM: { name: 'NTLM', comment: 'NTLM Security Package (sspi-context fallback, NTLMv2 only)', capabilities: 0x00082b37, version: 1, rpcId: 10, maxToken: NTLM_MAX_TOKEN },
-  // Like Wine, Negotiate here is NTLM under another name: raw NTLMSSP tokens, no SPNEGO wrapping.
-  Negotiate: { name: 'Negotiate', comment: 'Negotiate (sspi-context fallback: NTLM only, raw NTLMSSP tokens)', capabilities: 0x00083bb3, version: 1, rpcId: 9, maxToken: NTLM_MAX_TOKEN },
+  // SPNEGO (RFC 4178) with NTLM as the only mechanism; raw NTLMSSP is accepted too, as on Windows.
+  Negotiate: { name: 'Negotiate', comment: 'Negotiate (sspi-context fallback: SPNEGO with NTLM as its only mechanism)', capabilities: 0x00083bb3, version: 1, rpcId: 9, maxToken: NTLM_MAX_TOKEN },
 };
 
 function packageName(name: unknown, op: string): PackageName {
@@ -56,6 +58,36 @@ function inputToken(input: readonly SecBuffer[] | undefined, op: string): Buffer
 
 function tokenOut(b: Buffer): SecBuffer[] {
   return [{ type: SecBufferType.TOKEN, buffer: b }];
+}
+
+/** The per-leg settings: the request's policy, and the channel bindings it carries (SECBUFFER_CHANNEL_BINDINGS). */
+function policyOf(req: HandshakeRequest, op: string): NtlmPolicy {
+  const cb = req.input ? findBuffer(req.input, SecBufferType.CHANNEL_BINDINGS) : undefined;
+  const min = req.policy?.minimumSecurity ?? DEFAULT_MINIMUM_KEY_BITS;
+  if (min !== 128 && min !== 56 && min !== 40) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'minimumSecurity must be 128, 56 or 40 (key bits)');
+  const names = req.policy?.targetNames;
+  if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'targetNames must be an array of strings');
+  return {
+    minimumKeyBits: min,
+    ...(names ? { targetNames: names } : {}),
+    ...(cb && cb.buffer instanceof Uint8Array ? { bindingsHash: channelBindingsHash(asBuffer(cb.buffer, op, 'the channel bindings'), op) } : {}),
+    allowMissingBindings: (req.flags & AscReq.ALLOW_MISSING_BINDINGS) !== 0,
+  };
+}
+
+function optionalToken(input: readonly SecBuffer[] | undefined, op: string): Buffer | undefined {
+  const tok = input ? findBuffer(input, SecBufferType.TOKEN) : undefined;
+  return tok && tok.buffer instanceof Uint8Array && tok.buffer.length ? asBuffer(tok.buffer, op, 'the token') : undefined;
+}
+
+function spnegoResult(r: SpnegoStep): HandshakeResult {
+  return {
+    context: r.ctx,
+    status: r.done ? SecStatus.SEC_E_OK! : SecStatus.SEC_I_CONTINUE_NEEDED!,
+    output: tokenOut(r.token ?? Buffer.alloc(0)),
+    contextAttributes: r.ctx.attributes,
+    ...(r.done ? { expiry: r.ctx.expiry } : {}),
+  };
 }
 
 /** Any failure during a handshake leg kills the context (its keys are wiped), as in gss-ntlmssp. */
@@ -134,6 +166,12 @@ export function createFallbackBackend(): Backend {
       const op = 'InitializeSecurityContextW';
       const cred = asCred(credRef, op);
       if (cred.use === 'inbound') throw new SspiError('SEC_E_NO_CREDENTIALS', op, 'the credential was acquired for inbound use only');
+      const policy = policyOf(req, op);
+      if (cred.packageName === 'Negotiate') {
+        const prior = req.context === null || req.context === undefined ? null : asContext(req.context, op);
+        if (prior && prior.role !== 'client') throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the context is an acceptor context');
+        return spnegoResult(guarded(prior, op, () => spnegoInitialize(cred, prior, req.flags >>> 0, req.target, optionalToken(req.input, op), policy)));
+      }
       if (req.context === null || req.context === undefined) {
         const { ctx, token } = clientStart(cred, req.flags >>> 0, req.target);
         return { context: ctx, status: SecStatus.SEC_I_CONTINUE_NEEDED!, output: tokenOut(token), contextAttributes: ctx.attributes };
@@ -141,7 +179,7 @@ export function createFallbackBackend(): Backend {
       const ctx = asContext(req.context, op);
       if (ctx.role !== 'client') throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the context is an acceptor context');
       if (ctx.state !== 'negotiate-sent') throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', op, 'the context is already established; NTLM has no further legs');
-      const token = guarded(ctx, op, () => clientFinish(ctx, cred, inputToken(req.input, op)));
+      const token = guarded(ctx, op, () => clientFinish(ctx, cred, inputToken(req.input, op), policy));
       return { context: ctx, status: SecStatus.SEC_E_OK!, output: tokenOut(token), contextAttributes: ctx.attributes, expiry: ctx.expiry };
     },
 
@@ -149,14 +187,20 @@ export function createFallbackBackend(): Backend {
       const op = 'AcceptSecurityContext';
       const cred = asCred(credRef, op);
       if (cred.use === 'outbound') throw new SspiError('SEC_E_NO_CREDENTIALS', op, 'the credential was acquired for outbound use only');
+      const policy = policyOf(req, op);
+      if (cred.packageName === 'Negotiate') {
+        const prior = req.context === null || req.context === undefined ? null : asContext(req.context, op);
+        if (prior && prior.role !== 'server') throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the context is an initiator context');
+        return spnegoResult(guarded(prior, op, () => spnegoAccept(cred, prior, req.flags >>> 0, inputToken(req.input, op), policy)));
+      }
       if (req.context === null || req.context === undefined) {
-        const { ctx, token } = guarded(null, op, () => serverStart(cred, req.flags >>> 0, inputToken(req.input, op)));
+        const { ctx, token } = guarded(null, op, () => serverStart(cred, req.flags >>> 0, inputToken(req.input, op), policy));
         return { context: ctx, status: SecStatus.SEC_I_CONTINUE_NEEDED!, output: tokenOut(token), contextAttributes: ctx.attributes };
       }
       const ctx = asContext(req.context, op);
       if (ctx.role !== 'server') throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the context is an initiator context');
       if (ctx.state !== 'challenge-sent') throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', op, 'the context is already established; NTLM has no further legs');
-      guarded(ctx, op, () => serverFinish(ctx, cred, inputToken(req.input, op)));
+      guarded(ctx, op, () => serverFinish(ctx, cred, inputToken(req.input, op), policy));
       return { context: ctx, status: SecStatus.SEC_E_OK!, output: tokenOut(Buffer.alloc(0)), contextAttributes: ctx.attributes, expiry: ctx.expiry };
     },
 

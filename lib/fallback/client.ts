@@ -11,6 +11,8 @@ import { random } from './random.js';
 import { SessionSecurity } from './session-security.js';
 import { FallbackContext, type FallbackCredential } from './handles.js';
 import { contextAttributes, NEVER_EXPIRES } from './attributes.js';
+import { belowKeyFloor, keyBits, type NtlmPolicy } from './server-config.js';
+import { markNegotiate, recordAnsweredChallenge } from './reflection.js';
 
 const OP = 'InitializeSecurityContextW';
 
@@ -23,11 +25,18 @@ export function clientStart(cred: FallbackCredential, reqFlags: number, target: 
   ctx.negFlags = OFFERED_FLAGS;
   ctx.negotiateMsg = encodeNegotiate(OFFERED_FLAGS);
   ctx.attributes = contextAttributes('client', reqFlags, 0);
+  markNegotiate(ctx.negotiateMsg, ctx);
   return { ctx, token: ctx.negotiateMsg };
 }
 
-/** The client's copy of the server's target info: MsvAvFlags gains MIC_PRESENT, MsvAvTargetName is added. */
-function clientTargetInfo(serverPairs: readonly AvPair[], target: string): Buffer {
+/** Windows clients without channel bindings send 16 zero bytes (SSPI-CONTRACTS §8). */
+const NO_BINDINGS = Buffer.alloc(16);
+
+/**
+ * The client's copy of the server's target info: MsvAvFlags gains MIC_PRESENT,
+ * MsvAvTargetName and MsvAvChannelBindings are added (MS-NLMP 3.1.5.1.2).
+ */
+function clientTargetInfo(serverPairs: readonly AvPair[], target: string, bindingsHash: Buffer | undefined): Buffer {
   const pairs: AvPair[] = [];
   let avFlags = MSV_AV_FLAG_MIC_PRESENT;
   let hasTarget = false;
@@ -38,16 +47,18 @@ function clientTargetInfo(serverPairs: readonly AvPair[], target: string): Buffe
       continue;
     }
     if (p.id === AvId.TargetName) hasTarget = true;
-    pairs.push(p);
+    // A server has no business sending bindings; ours replace any.
+    if (p.id !== AvId.ChannelBindings) pairs.push(p);
   }
   const flagsValue = Buffer.allocUnsafe(4);
   flagsValue.writeUInt32LE(avFlags >>> 0, 0);
   pairs.push({ id: AvId.Flags, value: flagsValue });
   if (!hasTarget && target) pairs.push({ id: AvId.TargetName, value: utf16(target) });
+  pairs.push({ id: AvId.ChannelBindings, value: bindingsHash ?? NO_BINDINGS });
   return encodeAvPairs(pairs);
 }
 
-export function clientFinish(ctx: FallbackContext, cred: FallbackCredential, challengeMsg: Buffer): Buffer {
+export function clientFinish(ctx: FallbackContext, cred: FallbackCredential, challengeMsg: Buffer, policy: NtlmPolicy): Buffer {
   if (!cred.ntHash) throw new SspiError('SEC_E_NO_CREDENTIALS', OP, 'the credential has no outbound identity');
   const chal = parseChallenge(challengeMsg, OP);
   if (!(chal.flags & NegFlag.EXTENDED_SESSIONSECURITY)) {
@@ -57,6 +68,10 @@ export function clientFinish(ctx: FallbackContext, cred: FallbackCredential, cha
     throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', OP, 'the server did not agree to Unicode strings; OEM-only NTLM is not supported');
   }
   const negFlags = (chal.flags & OFFERED_FLAGS) >>> 0;
+  // NTLMMinClientSec: a CHALLENGE that drops NEG_128 (a downgrade, or an old server) gets no answer.
+  if (belowKeyFloor(negFlags, policy.minimumKeyBits)) {
+    throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', OP, `the server agreed only to ${keyBits(negFlags)}-bit session keys; ${policy.minimumKeyBits}-bit is required (minimumSecurity)`);
+  }
   const serverPairs = chal.targetInfo.length ? parseAvPairs(chal.targetInfo, OP) : [];
   const tsValue = findAv(serverPairs, AvId.Timestamp);
   if (tsValue && tsValue.length !== 8) throw invalidToken(OP, 'MsvAvTimestamp is not 8 bytes');
@@ -64,7 +79,7 @@ export function clientFinish(ctx: FallbackContext, cred: FallbackCredential, cha
 
   const clientChallenge = random(8);
   const responseKeyNT = ntowfv2(cred.ntHash, cred.user, cred.domain);
-  const blob = clientChallengeBlob(timestamp, clientChallenge, clientTargetInfo(serverPairs, ctx.target));
+  const blob = clientChallengeBlob(timestamp, clientChallenge, clientTargetInfo(serverPairs, ctx.target, policy.bindingsHash));
   const proof = ntProofStr(responseKeyNT, chal.serverChallenge, blob);
   // With a server timestamp, MS-NLMP 3.1.5.1.2 sends Z(24) as the LM response.
   const lmResponse = tsValue ? Buffer.alloc(24) : lmv2Response(responseKeyNT, chal.serverChallenge, clientChallenge);
@@ -92,6 +107,7 @@ export function clientFinish(ctx: FallbackContext, cred: FallbackCredential, cha
     encryptedRandomSessionKey,
   });
   computeMic(exportedSessionKey, ctx.negotiateMsg!, challengeMsg, auth).copy(auth, AUTH_MIC_OFFSET);
+  recordAnsweredChallenge(chal.serverChallenge, ctx, ctx.target);
 
   ctx.negFlags = negFlags;
   ctx.session = SessionSecurity.derive(exportedSessionKey, negFlags, 'client');

@@ -9,6 +9,7 @@ import { SspiError } from '../errors.js';
 import type { SessionSecurity, Role, SecretBuffer } from './session-security.js';
 import type { StoredUser, UserIndex } from './users.js';
 import type { ReplayCache, ServerNames } from './server-config.js';
+import type { SpnegoState } from './spnego.js';
 
 export type PackageName = 'NTLM' | 'Negotiate';
 
@@ -57,7 +58,8 @@ export class FallbackCredential implements CredHandleRef {
   }
 }
 
-export type ContextState = 'negotiate-sent' | 'challenge-sent' | 'established' | 'deleted';
+/** 'mech-selected': an SPNEGO acceptor chose NTLM and waits for the NEGOTIATE (RFC 4178 §5, optimistic token discarded). */
+export type ContextState = 'mech-selected' | 'negotiate-sent' | 'challenge-sent' | 'established' | 'deleted';
 
 export class FallbackContext implements CtxtHandleRef {
   readonly kind = 'ctxt' as const;
@@ -76,6 +78,8 @@ export class FallbackContext implements CtxtHandleRef {
   serverChallenge: Buffer | null = null;
   challengeIssuedAt = 0;
   session: SessionSecurity | null = null;
+  /** The SPNEGO layer of a Negotiate context; null for NTLM and for raw NTLMSSP under Negotiate. */
+  spnego: SpnegoState | null = null;
   start = 0;
   expiry = 0;
 
@@ -127,6 +131,6 @@ export function asContext(h: unknown, op: string): FallbackContext {
 
 export function asEstablished(h: unknown, op: string): FallbackContext & { session: SessionSecurity } {
   const ctx = asContext(h, op);
-  if (ctx.state !== 'established' || !ctx.session) throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the security context is not yet established');
+  if (ctx.state !== 'established' || !ctx.session || (ctx.spnego && ctx.spnego.phase !== 'complete')) throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the security context is not yet established');
   return ctx as FallbackContext & { session: SessionSecurity };
 }

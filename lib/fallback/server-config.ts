@@ -1,5 +1,6 @@
 /** Server-side settings: the names a CHALLENGE advertises, the clock-skew window and the replay cache. */
 import { hostname } from 'node:os';
+import { NegFlag } from './constants.js';
 
 export interface ServerNames {
   nbComputer: string;
@@ -58,4 +59,39 @@ export class ReplayCache {
   clear(): void {
     this.seen.clear();
   }
+}
+
+/** Session key strength a NegotiateFlags value gives (MS-NLMP 3.4.5.3 SEALKEY). */
+export type KeyBits = 128 | 56 | 40;
+
+export function keyBits(negFlags: number): KeyBits {
+  return negFlags & NegFlag.NEG_128 ? 128 : negFlags & NegFlag.NEG_56 ? 56 : 40;
+}
+
+/**
+ * Windows' default NTLMMinServerSec / NTLMMinClientSec require 128-bit keys
+ * (learn.microsoft.com "Network security: Minimum session security for NTLM
+ * SSP based clients/servers"); `minimumSecurity` lowers it for old peers.
+ */
+export const DEFAULT_MINIMUM_KEY_BITS: KeyBits = 128;
+
+/**
+ * Whether `negFlags` fall below the floor. Only session security has keys to
+ * weaken: a NEGOTIATE asking for neither SIGN nor SEAL (curl's NTLM,
+ * authentication only) is not refused, and its context reports neither
+ * INTEGRITY nor CONFIDENTIALITY.
+ */
+export function belowKeyFloor(negFlags: number, minimum: KeyBits): boolean {
+  return (negFlags & (NegFlag.SIGN | NegFlag.SEAL)) !== 0 && keyBits(negFlags) < minimum;
+}
+
+/** Per-handshake settings from the context options (the native packages read theirs from the registry). */
+export interface NtlmPolicy {
+  minimumKeyBits: KeyBits;
+  /** Server: MsvAvTargetName must be one of these (case-insensitive). */
+  targetNames?: readonly string[];
+  /** MD5 of gss_channel_bindings_struct, when the caller gave SECBUFFER_CHANNEL_BINDINGS. */
+  bindingsHash?: Buffer;
+  /** Server: ASC_REQ_ALLOW_MISSING_BINDINGS (IIS tokenChecking Allow). */
+  allowMissingBindings: boolean;
 }

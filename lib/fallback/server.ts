@@ -11,7 +11,8 @@ import { random } from './random.js';
 import { SessionSecurity } from './session-security.js';
 import { FallbackContext, type FallbackCredential } from './handles.js';
 import { candidates, logonNameProblem } from './users.js';
-import { MAX_SKEW_MS } from './server-config.js';
+import { belowKeyFloor, keyBits, MAX_SKEW_MS, type NtlmPolicy } from './server-config.js';
+import { recordChallengeIssued, reflectionOf } from './reflection.js';
 import { contextAttributes, NEVER_EXPIRES } from './attributes.js';
 
 const OP = 'AcceptSecurityContext';
@@ -21,12 +22,19 @@ function denied(detail: string): SspiError {
   return new SspiError('SEC_E_LOGON_DENIED', OP, detail);
 }
 
-export function serverStart(cred: FallbackCredential, reqFlags: number, negotiateMsg: Buffer): { ctx: FallbackContext; token: Buffer } {
+function tooWeak(flags: number, policy: NtlmPolicy, what: string): SspiError {
+  return new SspiError('SEC_E_UNSUPPORTED_FUNCTION', OP, `${what} only ${keyBits(flags)}-bit session keys; ${policy.minimumKeyBits}-bit is required (NTLMMinServerSec, minimumSecurity)`);
+}
+
+/** `into`: an SPNEGO context that selected NTLM before the NEGOTIATE arrived. */
+/** `negotiateToken`: the token object that carried the NEGOTIATE (an SPNEGO wrapper), for the reflection check. */
+export function serverStart(cred: FallbackCredential, reqFlags: number, negotiateMsg: Buffer, policy: NtlmPolicy, into?: FallbackContext, negotiateToken?: Buffer): { ctx: FallbackContext; token: Buffer } {
   const names = cred.names!;
   const neg = parseNegotiate(negotiateMsg, OP);
   if (!(neg.flags & NegFlag.EXTENDED_SESSIONSECURITY)) {
     throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', OP, 'the client did not offer NTLMv2 extended session security; NTLMv1 and LM are refused as insecure');
   }
+  if (belowKeyFloor(neg.flags, policy.minimumKeyBits)) throw tooWeak(neg.flags, policy, 'the NEGOTIATE_MESSAGE offers');
   // An OEM-only NEGOTIATE (curl sends one) is answered in Unicode, as Windows
   // does; the AUTHENTICATE must then follow the CHALLENGE's Unicode flag.
   // Only what both sides offer, plus what this server always sets. VERSION is
@@ -44,9 +52,11 @@ export function serverStart(cred: FallbackCredential, reqFlags: number, negotiat
     { id: AvId.Timestamp, value: ts },
   ]);
   const serverChallenge = random(8);
+  recordChallengeIssued(serverChallenge, negotiateToken ?? negotiateMsg);
   const challenge = encodeChallenge(flags, serverChallenge, utf16(names.nbComputer), targetInfo);
 
-  const ctx = new FallbackContext('server', cred.packageName, 'challenge-sent');
+  const ctx = into ?? new FallbackContext('server', cred.packageName, 'challenge-sent');
+  ctx.state = 'challenge-sent';
   ctx.reqFlags = reqFlags;
   ctx.negFlags = flags;
   // Kept for the MIC; the caller may reuse its input buffer.
@@ -59,7 +69,29 @@ export function serverStart(cred: FallbackCredential, reqFlags: number, negotiat
   return { ctx, token: challenge };
 }
 
-export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, authMsg: Buffer): void {
+/** Constant-time equality for two 16-byte values. */
+function same16(a: Buffer, b: Buffer): boolean {
+  return a.length === 16 && b.length === 16 && timingSafeEqual(a, b);
+}
+
+function badBindings(detail: string): SspiError {
+  return new SspiError('SEC_E_BAD_BINDINGS', OP, detail);
+}
+
+/** Extended Protection (MS-NLMP 3.2.5.1.2): compare MsvAvChannelBindings with the server's own channel. */
+function checkBindings(clientValue: Buffer | undefined, policy: NtlmPolicy): void {
+  if (!policy.bindingsHash) return; // no SECBUFFER_CHANNEL_BINDINGS: not checked (tokenChecking None)
+  if (clientValue && clientValue.length !== 16) throw invalidToken(OP, 'MsvAvChannelBindings is not 16 bytes');
+  const missing = !clientValue || clientValue.every((b) => b === 0);
+  if (missing) {
+    if (!policy.allowMissingBindings) throw badBindings('the client sent no channel bindings and this server requires them');
+    return;
+  }
+  if (!same16(clientValue, policy.bindingsHash)) throw badBindings('the channel bindings do not match this connection (a relayed handshake, or a TLS-terminating proxy)');
+}
+
+/** Returns whether the AUTHENTICATE carried an NTLM MIC (SPNEGO then requires a mechListMIC, MS-SPNG 3.3.5.1). */
+export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, authMsg: Buffer, policy: NtlmPolicy): { micPresent: boolean } {
   const auth = parseAuthenticate(authMsg, OP);
   const flags = (auth.flags & ctx.negFlags) >>> 0;
   const now = Date.now();
@@ -69,6 +101,7 @@ export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, aut
   if (!(flags & NegFlag.EXTENDED_SESSIONSECURITY)) throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', OP, 'the AUTHENTICATE_MESSAGE dropped extended session security; NTLMv1 session security is refused');
   // NTProofStr (16) + NTLMv2_CLIENT_CHALLENGE header (28) + MsvAvEOL (4).
   if (auth.ntResponse.length < 48) throw invalidToken(OP, 'the NTLMv2 response is truncated');
+  if (belowKeyFloor(flags, policy.minimumKeyBits)) throw tooWeak(flags, policy, 'the AUTHENTICATE_MESSAGE keeps');
 
   const proof = auth.ntResponse.subarray(0, 16);
   const blob = auth.ntResponse.subarray(16);
@@ -82,6 +115,8 @@ export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, aut
   if (flags & NegFlag.KEY_EXCH && auth.encryptedRandomSessionKey.length !== 16) {
     throw invalidToken(OP, 'EncryptedRandomSessionKey is not 16 bytes');
   }
+  const targetValue = findAv(pairs, AvId.TargetName);
+  const targetName = targetValue ? decodeUtf16(targetValue, OP, 'MsvAvTargetName') : '';
   const user = decodeUtf16(auth.user, OP, 'UserName');
   const domain = decodeUtf16(auth.domain, OP, 'DomainName');
   const nameProblem = logonNameProblem(user, domain);
@@ -106,6 +141,23 @@ export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, aut
   }
   // One message for both, so the error does not tell which user names exist.
   if (!responseKeyNT || !matched) throw denied('unknown user or wrong password');
+
+  // Checked once the response is proven, so a stranger learns nothing from which check failed.
+  const reflection = reflectionOf(ctx.serverChallenge!, policy, cred.names!, now);
+  if (reflection) {
+    responseKeyNT.fill(0);
+    throw denied(`reflection refused (MS08-068): ${reflection}`);
+  }
+  if (policy.targetNames && !policy.targetNames.some((t) => t.toLowerCase() === targetName.toLowerCase())) {
+    responseKeyNT.fill(0);
+    throw denied(targetName ? `the client meant another service: MsvAvTargetName ${targetName} is not one of targetNames` : 'the client named no target (MsvAvTargetName) and this server has targetNames');
+  }
+  try {
+    checkBindings(findAv(pairs, AvId.ChannelBindings), policy);
+  } catch (e) {
+    responseKeyNT.fill(0);
+    throw e;
+  }
 
   const proofKey = proof.toString('latin1');
   if (cred.replay!.has(proofKey, now)) {
@@ -145,4 +197,5 @@ export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, aut
   ctx.start = now;
   ctx.expiry = NEVER_EXPIRES;
   ctx.state = 'established';
+  return { micPresent };
 }

@@ -42,10 +42,13 @@ describe('NTLM handshake through the backend', () => {
     expect(t.authenticate.readUInt16LE(20)).toBeGreaterThan(24); // NTLMv2 response, not v1
   });
 
-  it('Negotiate is an alias producing raw NTLMSSP tokens', async () => {
-    const { client, server } = await creds(undefined, undefined, 'Negotiate');
+  it('a Negotiate acceptor takes raw NTLMSSP from an NTLM client, as Windows does', async () => {
+    const { client } = await creds();
+    const { server } = await creds(undefined, undefined, 'Negotiate');
     const r = await handshake(client, server);
     expect(r.negotiate.subarray(0, 8).toString('latin1')).toBe('NTLMSSP\0');
+    expect(r.challenge.subarray(0, 8).toString('latin1')).toBe('NTLMSSP\0');
+    expect(r.result.status).toBe(0);
     expect(backend.queryContextAttributes(r.serverCtx, 'packageInfo').name).toBe('Negotiate');
   });
 

@@ -29,6 +29,9 @@ except Exception as exc:  # pragma: no cover - reported to the caller
     sys.exit(2)
 
 NTLM_OID = gssapi.OID.from_int_seq("1.3.6.1.4.1.311.2.2.10")
+# RFC 4178 SPNEGO, MIT's mechglue implementation with gss-ntlmssp underneath.
+SPNEGO_OID = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")
+MECHS = {"ntlm": NTLM_OID, "spnego": SPNEGO_OID}
 # gss-ntlmssp private OIDs (src/gssapi_ntlmssp.h, base 1.3.6.1.4.1.7165.655.1)
 # .2 = "SPNEGO require MIC": querying it with gss_inquire_sec_context_by_oid
 # before the AUTHENTICATE is built makes the initiator add a MIC
@@ -147,6 +150,8 @@ class Ctx:
         self.acceptor = None        # str or None
         self.named_acceptor = False
         self.steps = 0
+        self.mech = NTLM_OID        # the mech this context speaks
+        self.bindings = None        # gssapi ChannelBindings or None
 
 
 class Peer:
@@ -171,6 +176,19 @@ class Peer:
         if c.ctx is None or not c.done:
             raise HarnessError("context %s is not established" % req.get("id"))
         return c
+
+    @staticmethod
+    def mech_and_bindings(c, req):
+        """`mech`: "ntlm" (default) or "spnego"; `channelBindings`: base64
+        RFC 5929 application data, sent as gss_channel_bindings_struct with
+        only application_data set (what a TLS client does)."""
+        mech = req.get("mech") or "ntlm"
+        if mech not in MECHS:
+            raise HarnessError("unknown mech %r" % (mech,))
+        c.mech = MECHS[mech]
+        if req.get("channelBindings") is not None:
+            c.bindings = graw.ChannelBindings(
+                application_data=b64d(req["channelBindings"], "channelBindings"))
 
     @staticmethod
     def env_overrides(req):
@@ -217,7 +235,9 @@ class Peer:
         flags = req.get("flags") or DEFAULT_FLAGS
         c = Ctx("client")
         c.env = self.env_overrides(req)
-        c.want_mic = req.get("mic", True) is not False
+        self.mech_and_bindings(c, req)
+        # SPNEGO asks gss-ntlmssp for the MIC itself.
+        c.want_mic = req.get("mic", True) is not False and c.mech == NTLM_OID
         c.flags = []
         for f in flags:
             if FLAG_BY_NAME.get(f) is None:
@@ -241,6 +261,8 @@ class Peer:
     def op_server_new(self, req):
         c = Ctx("server")
         c.env = self.env_overrides(req)
+        self.mech_and_bindings(c, req)
+        accept_mechs = [NTLM_OID, SPNEGO_OID] if c.mech == SPNEGO_OID else [NTLM_OID]
         service = req.get("service")
         with ScopedEnv(c.env):
             if service:
@@ -251,11 +273,11 @@ class Peer:
                 name = graw.import_name(service.encode("utf-8"),
                                         gssapi.NameType.hostbased_service)
                 c.cred = graw.acquire_cred(name, usage="accept",
-                                           mechs=[NTLM_OID]).creds
+                                           mechs=accept_mechs).creds
                 c.named_acceptor = True
             else:
                 c.cred = graw.acquire_cred(None, usage="accept",
-                                           mechs=[NTLM_OID]).creds
+                                           mechs=accept_mechs).creds
         cid = self.new_id("s")
         self.contexts[cid] = c
         return {"id": cid}
@@ -278,8 +300,9 @@ class Peer:
         with ScopedEnv(c.env):
             if c.role == "client":
                 res = graw.init_sec_context(
-                    c.target, c.cred, context=c.ctx, mech=NTLM_OID,
-                    flags=c.flags, input_token=token)
+                    c.target, c.cred, context=c.ctx, mech=c.mech,
+                    flags=c.flags, input_token=token,
+                    channel_bindings=c.bindings)
                 c.ctx = res.context
                 c.steps += 1
                 if c.want_mic and c.steps == 1 and res.more_steps:
@@ -290,7 +313,8 @@ class Peer:
             elif c.role == "server":
                 if token is None:
                     raise HarnessError("server step needs a token")
-                res = graw.accept_sec_context(token, c.cred, context=c.ctx)
+                res = graw.accept_sec_context(token, c.cred, context=c.ctx,
+                                              channel_bindings=c.bindings)
                 c.ctx = res.context
                 c.steps += 1
                 more = res.more_steps
