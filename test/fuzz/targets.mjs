@@ -550,6 +550,53 @@ function bytesOf(st, input) {
   return mutate(st.bases[input.base], input.muts, st.metas?.[input.base]);
 }
 
+// ---------------------------------------------------------------- SPNEGO (issue 12)
+
+async function acquireNegotiate() {
+  const client = await api.Credentials.acquire({ package: 'Negotiate', use: 'outbound', identity: { user: USER, domain: DOMAIN, password: PASSWORD } });
+  const server = await api.Credentials.acquire({ package: 'Negotiate', use: 'inbound', users: [{ domain: DOMAIN, user: USER, password: PASSWORD }] });
+  return { client, server };
+}
+
+/** A live SPNEGO exchange stopped before leg `upTo` (0 init, 1 first resp, 2 AUTHENTICATE + MIC, 3 final resp). */
+async function spnegoLegs(creds, upTo) {
+  const client = new api.ClientContext(creds.client, { target: TARGET });
+  const server = new api.ServerContext(creds.server);
+  const tokens = [(await client.step()).token];
+  if (upTo > 0) tokens.push((await server.step(tokens[0])).token);
+  if (upTo > 1) tokens.push((await client.step(tokens[1])).token);
+  if (upTo > 2) tokens.push((await server.step(tokens[2])).token);
+  return { client, server, tokens };
+}
+
+/**
+ * Negotiate tokens (RFC 4178 DER): the NegTokenInit and the client's
+ * NegTokenResp into AcceptSecurityContext, the acceptor's two NegTokenResp
+ * into InitializeSecurityContext. Each input runs a fresh exchange up to the
+ * leg it replaces, so the unmutated token would succeed.
+ */
+TARGETS.spnego = {
+  async setup() {
+    const creds = await acquireNegotiate();
+    const h = await spnegoLegs(creds, 3);
+    h.client.close();
+    h.server.close();
+    return { creds, bases: h.tokens, metas: h.tokens.map(() => ({})) };
+  },
+  arb: (st) => genericInputArb(st.bases.length),
+  async run(st, input) {
+    const leg = input.raw ? input.raw.length % 4 : input.base;
+    const h = await spnegoLegs(st.creds, leg);
+    const real = leg === 0 ? st.bases[0] : h.tokens[leg];
+    const bytes = input.raw ? Buffer.from(input.raw) : mutate(real, input.muts, {});
+    const side = leg % 2 === 0 ? h.server : h.client;
+    const fresh = leg === 0 ? new api.ServerContext(st.creds.server) : side;
+    await expectOnlySspi(`Negotiate leg ${leg}`, () => fresh.step(bytes));
+    if (fresh.isEstablished) await exercise(fresh);
+    for (const c of [h.client, h.server, fresh]) c.close();
+  },
+};
+
 /** The decoders `npm run fuzz` covers. */
 export const TARGET_NAMES = Object.keys(TARGETS);
 
