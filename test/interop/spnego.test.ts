@@ -131,8 +131,11 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
     await talk(server, id);
     const pending = unb64((await peer.request('wrap', { id, data: b64(Buffer.from('in flight across the export')) })).data);
     const exported = await server.export({ deleteOld: true });
+    // The Negotiate context hands off the NTLM context it selected (INTERFACES.md).
+    expect([exported.packageName, exported.credentialPackage]).toEqual(['NTLM', 'Negotiate']);
     const imported = await api.importContext(api.encodeHandoff(exported, { key: KEY }), { key: KEY });
     expect(imported.names.clientName).toBe(`${DOMAIN}\\${USER}`);
+    expect(imported.packageName).toBe('NTLM');
     expect(imported.decrypt(pending).toString()).toBe('in flight across the export');
     await talk(imported, id);
     imported.close();

@@ -70,7 +70,9 @@ describe('SPNEGO in the fallback Negotiate package', () => {
 
     // The exported context is the NTLM context the negotiation selected.
     const exported = await server.export();
+    expect([exported.packageName, exported.credentialPackage]).toEqual(['NTLM', 'Negotiate']);
     const viaNtlm = await api.importContext(exported);
+    expect(viaNtlm.packageName).toBe('NTLM');
     expect(viaNtlm.decrypt(client.encrypt(Buffer.from('after export'))).toString()).toBe('after export');
     for (const c of [client, server, viaNtlm]) c.close();
     cc.close();
