@@ -1,15 +1,21 @@
 /**
- * Key agreement for one transfer: X25519 (RFC 7748) between the receiver's
- * per-listener key and the sender's per-transfer key, HKDF-SHA256 (RFC 5869)
- * over the shared secret, both public keys and both ids. (The target pid is
- * bound by the envelope itself: its header is the AEAD's associated data.)
+ * Keys for the transfer protocol (docs/transfer-protocol.md).
+ *
+ * Each end of a channel holds an X25519 key pair (RFC 7748) for that channel,
+ * replaced after CHANNEL_KEY_MS or CHANNEL_KEY_USES. The agreement of a pair
+ * of public keys is computed once and kept as an HKDF-SHA256 PRK (RFC 5869).
+ * Every transfer then expands keys of its own from it, with info = listener id
+ * || transfer id (both random, per envelope) || both public keys. So the
+ * envelope is sealed with a fresh key, and the ~45 µs agreement leaves the
+ * critical path.
+ * (The target pid is bound by the envelope itself: its header is the AEAD's
+ * associated data.)
  *
  * Keys travel raw (32 bytes, base64url as in a JWK's `x`, RFC 8037): a JWK
  * import costs ~8 µs where an SPKI DER round trip cost ~180 µs. Key pairs are
- * generated ahead of use, off the critical path (one spare, refilled on the
- * next turn of the event loop).
+ * generated ahead of use (one spare, made on a later turn of the event loop).
  */
-import { createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, diffieHellman, generateKeyPairSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SspiError } from '../errors.js';
 
 export interface EphemeralKey {
@@ -20,8 +26,10 @@ export interface EphemeralKey {
 
 const RAW_KEY_CHARS = 43; // 32 bytes in unpadded base64url
 const BASE64URL = /^[A-Za-z0-9_-]{43}$/;
-const INFO = Buffer.from('sspi-context transfer v2', 'latin1');
-const PROOF_LABEL = Buffer.from('imported', 'latin1');
+const SALT = Buffer.from('sspi-context transfer v2', 'latin1');
+const ENVELOPE_LABEL = Buffer.from('envelope key|', 'latin1');
+const PROOF_LABEL = Buffer.from('imported|', 'latin1');
+const ONE = Buffer.of(1);
 const PROOF_BYTES = 16;
 
 function makeKey(): EphemeralKey {
@@ -58,11 +66,66 @@ export function peerKey(raw: unknown, op: string): KeyObject {
   }
 }
 
+/** How long one channel key pair serves before the next listener or sender makes a new one. */
+export const CHANNEL_KEY_MS = 5 * 60_000;
+export const CHANNEL_KEY_USES = 10_000;
+/** Peers' public keys whose secrets are kept per channel key (a rotated peer adds one). */
+const KEPT_AGREEMENTS = 4;
+
+/** One end's X25519 key for a channel, and the secrets agreed with the other end's keys. */
+export class ChannelKey {
+  readonly key: EphemeralKey = takeEphemeralKey();
+  readonly #born = Date.now();
+  #uses = 0;
+  readonly #shared = new Map<string, Buffer>();
+
+  /** False once this key has served long enough; the caller then makes a new one. */
+  use(): boolean {
+    if (this.#uses >= CHANNEL_KEY_USES || Date.now() - this.#born >= CHANNEL_KEY_MS) return false;
+    this.#uses++;
+    return true;
+  }
+
+  /** The HKDF PRK of the secret agreed with `peerPublicKey` (validated first): SEC_E_INVALID_TOKEN for a bad key. */
+  shared(peerPublicKey: unknown, op: string): Buffer {
+    const known = typeof peerPublicKey === 'string' ? this.#shared.get(peerPublicKey) : undefined;
+    if (known) return known;
+    const s = extract(agree(this.key.privateKey, peerKey(peerPublicKey, op), op));
+    if (this.#shared.size >= KEPT_AGREEMENTS) {
+      const [oldest, secret] = this.#shared.entries().next().value!;
+      secret.fill(0);
+      this.#shared.delete(oldest);
+    }
+    this.#shared.set(peerPublicKey as string, s);
+    return s;
+  }
+
+  wipe(): void {
+    for (const s of this.#shared.values()) s.fill(0);
+    this.#shared.clear();
+  }
+}
+
+/** The current key for a channel, replaced (and the old secrets zeroed) once it has served. */
+export function currentKey(keys: WeakMap<object, ChannelKey>, target: object): ChannelKey {
+  let k = keys.get(target);
+  if (k && !k.use()) {
+    k.wipe();
+    k = undefined;
+  }
+  if (!k) {
+    k = new ChannelKey();
+    k.use();
+    keys.set(target, k);
+  }
+  return k;
+}
+
 export interface TransferKeys {
   /** Seals the envelope (AES-256-GCM in the codec). */
   readonly envelope: Buffer;
-  /** Authenticates the receiver's "imported" answer. */
-  readonly confirm: Buffer;
+  /** The receiver's "imported" answer: only a holder of the PRK can make it. */
+  readonly proof: Buffer;
 }
 
 export interface KeyContext {
@@ -73,41 +136,58 @@ export interface KeyContext {
 }
 
 /**
- * Derive both keys. A small-order peer key makes the shared secret all zero;
- * OpenSSL refuses that derivation (RFC 7748 §6.1), and so do we: SEC_E_INVALID_TOKEN.
+ * The X25519 shared secret. A small-order peer key makes it all zero; OpenSSL
+ * refuses that derivation (RFC 7748 §6.1), and so do we: SEC_E_INVALID_TOKEN.
  */
-export function deriveTransferKeys(privateKey: KeyObject, peer: KeyObject, c: KeyContext, op: string): TransferKeys {
+export function agree(privateKey: KeyObject, peer: KeyObject, op: string): Buffer {
   let shared: Buffer;
   try {
     shared = diffieHellman({ privateKey, publicKey: peer });
   } catch {
     throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the peer X25519 public key gives no shared secret (small-order point)');
   }
-  try {
-    if (shared.every((b) => b === 0)) throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the peer X25519 public key gives no shared secret (small-order point)');
-    const salt = Buffer.from(c.listener + c.transfer, 'hex');
-    const info = Buffer.concat([INFO, Buffer.from(c.receiverPublicKey, 'base64url'), Buffer.from(c.senderPublicKey, 'base64url')]);
-    const okm = Buffer.from(hkdfSync('sha256', shared, salt, info, 64));
-    return { envelope: okm.subarray(0, 32), confirm: okm.subarray(32) };
-  } finally {
-    shared.fill(0);
-  }
+  if (shared.every((b) => b === 0)) throw new SspiError('SEC_E_INVALID_TOKEN', op, 'the peer X25519 public key gives no shared secret (small-order point)');
+  return shared;
+}
+
+/** HKDF-Extract (RFC 5869 §2.2), once per pair of channel keys; the input secret is zeroed. */
+function extract(shared: Buffer): Buffer {
+  const prk = createHmac('sha256', SALT).update(shared).digest();
+  shared.fill(0);
+  return prk;
+}
+
+/**
+ * HKDF-Expand (RFC 5869 §2.3) for one 32-byte output, T(1) = HMAC(PRK, info | 0x01):
+ * node's hkdfSync always extracts again, and costs three times as much.
+ */
+function expand(prk: Buffer, label: Buffer, info: Buffer): Buffer {
+  return createHmac('sha256', prk).update(label).update(info).update(ONE).digest();
+}
+
+/**
+ * One transfer's keys. The info holds both ids (random, per envelope) and both
+ * public keys, so every envelope gets keys of its own even where the PRK is
+ * shared by several transfers on one channel.
+ */
+export function transferKeys(prk: Buffer, c: KeyContext): TransferKeys {
+  const info = Buffer.concat([Buffer.from(c.listener + c.transfer, 'hex'), Buffer.from(c.receiverPublicKey, 'base64url'), Buffer.from(c.senderPublicKey, 'base64url')]);
+  return { envelope: expand(prk, ENVELOPE_LABEL, info), proof: expand(prk, PROOF_LABEL, info).subarray(0, PROOF_BYTES) };
 }
 
 /** The receiver's proof that it imported this transfer. */
-export function importProof(keys: TransferKeys, transfer: string): string {
-  return createHmac('sha256', keys.confirm).update(PROOF_LABEL).update(Buffer.from(transfer, 'hex')).digest().subarray(0, PROOF_BYTES).toString('base64url');
+export function importProof(keys: TransferKeys): string {
+  return keys.proof.toString('base64url');
 }
 
-export function checkProof(keys: TransferKeys, transfer: string, proof: string): boolean {
-  const want = Buffer.from(importProof(keys, transfer), 'base64url');
+export function checkProof(keys: TransferKeys, proof: string): boolean {
   const got = Buffer.from(proof, 'base64url');
-  return got.length === want.length && timingSafeEqual(got, want);
+  return got.length === keys.proof.length && timingSafeEqual(got, keys.proof);
 }
 
 /** Zero both keys (they share one allocation). */
 export function wipe(keys: TransferKeys | undefined): void {
   if (!keys) return;
   keys.envelope.fill(0);
-  keys.confirm.fill(0);
+  keys.proof.fill(0);
 }

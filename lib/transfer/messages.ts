@@ -4,10 +4,17 @@
  * the rest of the code only ever sees a TransferMessage.
  */
 
-export const MESSAGE_PREFIX = 'sspi-context/';
+import { randomUUID } from 'node:crypto';
 
-/** 16 random bytes, lower-case hex: listener and transfer ids. */
+/** 16 bytes, lower-case hex: listener and transfer ids. */
 export type Id = string;
+
+/**
+ * A fresh id: a random UUID's 122 random bits (RFC 9562 §5.4) without the
+ * dashes. Ids are not secret; node draws UUIDs from a cached entropy pool,
+ * which keeps two randomBytes() calls off every transfer.
+ */
+export const newId = (): Id => randomUUID().replace(/-/g, '');
 
 /** Receiver -> sender: "I am listening; seal for this X25519 public key". Sent when receiveContext() starts, and again on a Solicit. */
 export interface Hello {

@@ -3,16 +3,15 @@
  * import the one envelope addressed to this listener. States and refusals:
  * docs/transfer-protocol.md.
  */
-import { randomBytes } from 'node:crypto';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { SecurityContext } from '../context.js';
 import { SspiError } from '../errors.js';
 import { HANDOFF_MAX_PACKED } from '../handoff/codec.js';
 import { importContext } from '../import.js';
 import { channelOf, type Channel, type MessagePortMainLike, type ParentPortLike } from './channel.js';
-import { deriveTransferKeys, importProof, peerKey, takeEphemeralKey, wipe, type EphemeralKey, type TransferKeys } from './keys.js';
+import { currentKey, importProof, transferKeys, wipe, type ChannelKey, type TransferKeys } from './keys.js';
 import { debug, elapsed, short } from './log.js';
-import { readMessage, type EnvelopeMessage, type Hello, type TransferMessage } from './messages.js';
+import { newId, readMessage, type EnvelopeMessage, type Hello, type TransferMessage } from './messages.js';
 import { startTimer, timeoutOf } from './options.js';
 
 const OP = 'ReceiveContext';
@@ -33,6 +32,9 @@ export interface ReceiveContextOptions {
 /** One listener's life: it takes at most one envelope. */
 type ReceiveState = 'listening' | 'importing' | 'done';
 
+/** This end's X25519 key per channel (keys.ts): each listener says Hello with the current one. */
+const channelKeys = new WeakMap<object, ChannelKey>();
+
 function defaultSource(): unknown {
   return parentPort ?? (process as { parentPort?: unknown }).parentPort ?? process;
 }
@@ -46,14 +48,14 @@ function post(ch: Channel, m: TransferMessage): void {
 }
 
 /** Derive, decrypt and import; answer the sender either way. */
-async function take(ch: Channel, me: EphemeralKey, listener: string, m: EnvelopeMessage): Promise<SecurityContext> {
+async function take(ch: Channel, me: ChannelKey, listener: string, m: EnvelopeMessage): Promise<SecurityContext> {
   let keys: TransferKeys | undefined;
   try {
-    const peer = peerKey(m.publicKey, OP);
+    const prk = me.shared(m.publicKey, OP);
     if (m.envelope.length > MAX_ENVELOPE_CHARS) throw new SspiError('SEC_E_INVALID_TOKEN', OP, 'the envelope is too large');
-    keys = deriveTransferKeys(me.privateKey, peer, { listener, transfer: m.transfer, receiverPublicKey: me.publicKey, senderPublicKey: m.publicKey as string }, OP);
+    keys = transferKeys(prk, { listener, transfer: m.transfer, receiverPublicKey: me.key.publicKey, senderPublicKey: m.publicKey as string });
     const ctx = await importContext(Buffer.from(m.envelope, 'base64'), { key: keys.envelope });
-    post(ch, { type: 'sspi-context/result', ok: true, listener, transfer: m.transfer, proof: importProof(keys, m.transfer) });
+    post(ch, { type: 'sspi-context/result', ok: true, listener, transfer: m.transfer, proof: importProof(keys) });
     return ctx;
   } catch (e) {
     const err = e instanceof SspiError ? e : new SspiError('SEC_E_INTERNAL_ERROR', OP, 'the import failed');
@@ -78,9 +80,9 @@ export async function receiveContext(options: ReceiveContextOptions = {}): Promi
   if (typeof options !== 'object' || options === null) throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'options must be an object');
   const timeoutMs = timeoutOf(options.timeoutMs, OP);
   const ch = channelOf(options.from ?? defaultSource(), OP);
-  const listener = randomBytes(16).toString('hex');
-  const me = takeEphemeralKey();
-  const hello: Hello = { type: 'sspi-context/hello', listener, publicKey: me.publicKey };
+  const listener = newId();
+  const me = currentKey(channelKeys, ch.target);
+  const hello: Hello = { type: 'sspi-context/hello', listener, publicKey: me.key.publicKey };
   const t0 = debug.enabled ? performance.now() : 0;
   const envelope = await new Promise<EnvelopeMessage>((resolve, reject) => {
     let state: ReceiveState = 'listening';
@@ -100,6 +102,8 @@ export async function receiveContext(options: ReceiveContextOptions = {}): Promi
       }
     };
     const onClose = (): void => {
+      channelKeys.get(ch.target)?.wipe();
+      channelKeys.delete(ch.target);
       if (state !== 'listening') return;
       stop();
       reject(new SspiError('SEC_E_INCOMPLETE_MESSAGE', OP, 'the channel closed before an envelope arrived'));

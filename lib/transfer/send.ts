@@ -3,14 +3,13 @@
  * over in one round trip (envelope, then result). States and refusals:
  * docs/transfer-protocol.md.
  */
-import { randomBytes } from 'node:crypto';
 import { ContextBase, type ExportOptions } from '../context.js';
 import { SspiError } from '../errors.js';
 import { encodeHandoff } from '../handoff/codec.js';
 import { channelOf, type Channel, type SendTarget } from './channel.js';
-import { checkProof, deriveTransferKeys, peerKey, takeEphemeralKey, wipe, type TransferKeys } from './keys.js';
+import { checkProof, currentKey, transferKeys, wipe, type ChannelKey, type TransferKeys } from './keys.js';
 import { debug, elapsed, short } from './log.js';
-import type { Hello } from './messages.js';
+import { newId, type Hello } from './messages.js';
 import { Deadline, timeoutOf } from './options.js';
 import { SenderLink, type Outcome } from './sender-link.js';
 
@@ -44,12 +43,18 @@ export interface SendContextOptions extends ExportOptions {
 type SendState = 'awaiting-listener' | 'sealing' | 'exported' | 'sent';
 
 const links = new WeakMap<object, SenderLink>();
+/** This end's X25519 key per channel (keys.ts). */
+const channelKeys = new WeakMap<object, ChannelKey>();
 const sending = new WeakSet<ContextBase>();
 
 function linkFor(ch: Channel): SenderLink {
   let link = links.get(ch.target);
   if (!link) {
-    link = new SenderLink(ch, OP, () => links.delete(ch.target));
+    link = new SenderLink(ch, OP, () => {
+      links.delete(ch.target);
+      channelKeys.get(ch.target)?.wipe();
+      channelKeys.delete(ch.target);
+    });
     links.set(ch.target, link);
   }
   return link;
@@ -70,11 +75,11 @@ function refusalStatus(status: unknown): number | string {
   return u >= 0x80000000 ? u : 'SEC_E_INTERNAL_ERROR'; // severity bit: only errors refuse
 }
 
-function outcomeError(o: Outcome, keys: TransferKeys, transfer: string): SspiError | undefined {
+function outcomeError(o: Outcome, keys: TransferKeys): SspiError | undefined {
   switch (o.kind) {
     case 'imported':
       // Only the holder of the transfer key can make this proof: an "ok" from anyone else proves nothing.
-      return checkProof(keys, transfer, o.proof) ? undefined : gone('SEC_E_INTERNAL_ERROR', 'the receiver answered with an acknowledgement that does not verify', true);
+      return checkProof(keys, o.proof) ? undefined : gone('SEC_E_INTERNAL_ERROR', 'the receiver answered with an acknowledgement that does not verify', true);
     case 'refused':
       return gone(refusalStatus(o.status), 'the receiver refused the context', false);
     case 'withdrawn':
@@ -122,7 +127,7 @@ export async function sendContext(target: ContextTarget, ctx: ContextBase, optio
   if (sending.has(ctx)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'this context is already being sent');
   sending.add(ctx);
   const link = linkFor(ch);
-  const transfer = randomBytes(16).toString('hex');
+  const transfer = newId();
   const deadline = new Deadline(opts.timeoutMs);
   const t0 = debug.enabled ? performance.now() : 0;
   let state: SendState = 'awaiting-listener';
@@ -132,11 +137,10 @@ export async function sendContext(target: ContextTarget, ctx: ContextBase, optio
     const hello: Hello = await deadline.race(claim.listener, () => new SspiError('SEC_E_CONTEXT_EXPIRED', OP, `no receiver listened within ${opts.timeoutMs} ms; the context is still here`), claim.cancel);
     state = 'sealing';
     debug('send %s: listener %s after %s', short(transfer), short(hello.listener), elapsed(t0));
-    const mine = takeEphemeralKey();
+    const mine = currentKey(channelKeys, ch.target);
     let targetPid: number | undefined;
     try {
-      const peer = peerKey(hello.publicKey, OP);
-      keys = deriveTransferKeys(mine.privateKey, peer, { listener: hello.listener, transfer, receiverPublicKey: hello.publicKey as string, senderPublicKey: mine.publicKey }, OP);
+      keys = transferKeys(mine.shared(hello.publicKey, OP), { listener: hello.listener, transfer, receiverPublicKey: hello.publicKey as string, senderPublicKey: mine.key.publicKey });
       targetPid = ch.kind === 'message-port-main' ? (opts.targetPid ?? process.pid) : ch.peerPid();
       if (targetPid === undefined) throw new SspiError('SEC_E_INCOMPLETE_MESSAGE', OP, 'the receiver process is gone; the context is still here');
     } catch (e) {
@@ -157,9 +161,9 @@ export async function sendContext(target: ContextTarget, ctx: ContextBase, optio
     }
     state = 'sent';
     debug('send %s: sealed for pid %d, %d bytes, after %s', short(transfer), targetPid, envelope.length, elapsed(t0));
-    const d = link.deliver({ type: 'sspi-context/envelope', listener: hello.listener, transfer, publicKey: mine.publicKey, envelope: envelope.toString('base64') });
+    const d = link.deliver({ type: 'sspi-context/envelope', listener: hello.listener, transfer, publicKey: mine.key.publicKey, envelope: envelope.toString('base64') });
     const outcome = await deadline.race(d.outcome, () => gone('SEC_E_CONTEXT_EXPIRED', `no acknowledgement within ${opts.timeoutMs} ms`, true), d.cancel);
-    const err = outcomeError(outcome, keys, transfer);
+    const err = outcomeError(outcome, keys);
     debug('send %s: %s after %s', short(transfer), err ? `failed (${err.code})` : 'imported', elapsed(t0));
     if (err) throw err;
   } catch (e) {

@@ -37,6 +37,8 @@ export class SenderLink {
   readonly #waiting: Waiter[] = [];
   readonly #inFlight = new Map<string, InFlight>();
   #detach: (() => void) | undefined;
+  /** Whether a Solicit went out since we started listening: after one, every Hello reaches us. */
+  #solicited = false;
   readonly #onGone: () => void;
 
   constructor(ch: Channel, op: string, onGone: () => void) {
@@ -56,8 +58,13 @@ export class SenderLink {
     let waiter!: Waiter;
     const listener = new Promise<Hello>((resolve, reject) => (waiter = { resolve, reject }));
     this.#waiting.push(waiter);
-    // The receiver may have said Hello before we listened: ask it to repeat.
-    this.#post({ type: 'sspi-context/solicit' });
+    // A receiver may have said Hello before we listened: ask it to repeat. Once
+    // we have asked, we hear every Hello, so on a channel we keep listening to
+    // there is nothing more to ask (a receiver that listens later says Hello).
+    if (!this.#solicited || !this.#ch.keepListening) {
+      this.#solicited = true;
+      this.#post({ type: 'sspi-context/solicit' });
+    }
     return {
       listener,
       cancel: () => {
@@ -112,6 +119,7 @@ export class SenderLink {
   }
 
   #attach(): void {
+    if (!this.#detach) this.#solicited = false;
     this.#detach ??= this.#ch.listen(
       (raw) => this.#onMessage(raw),
       () => this.#onClose(),

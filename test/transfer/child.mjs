@@ -60,15 +60,7 @@ async function main() {
       ctx.close();
     }
   } else if (mode === 'parent-port') {
-    // Electron's process.parentPort in a utility process delivers { data, ports } events
-    // (https://www.electronjs.org/docs/latest/api/parent-port); this one is backed by the IPC channel.
-    const { EventEmitter } = await import('node:events');
-    const pp = new EventEmitter();
-    pp.postMessage = (m) => process.send(m);
-    const relay = (m) => pp.emit('message', { data: m, ports: [] });
-    pp.on('newListener', (ev) => ev === 'message' && pp.listenerCount('message') === 0 && process.on('message', relay));
-    pp.on('removeListener', (ev) => ev === 'message' && pp.listenerCount('message') === 0 && process.off('message', relay));
-    process.parentPort = pp;
+    // Forked with --require parent-port-shim.cjs: an Electron-style process.parentPort.
     const ctx = await api.receiveContext(); // the default source: process.parentPort
     send({ kind: 'imported', clientName: ctx.names.clientName, pid: process.pid });
     serveSealed(ctx);

@@ -8,39 +8,15 @@
 //   an EventEmitter with postMessage(message, transfer?), start() (messages are
 //   queued until it is called), close(), 'message' ({ data, ports }) and 'close'.
 // - The utility process side uses process.parentPort,
-//   https://www.electronjs.org/docs/latest/api/parent-port (child.mjs 'parent-port').
-import type { ChildProcess } from 'node:child_process';
+//   https://www.electronjs.org/docs/latest/api/parent-port (parent-port-shim.cjs).
+// UtilityProcessShape is in helpers.ts.
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, establish } from '../helpers/handshake.js';
-import { next, rejection, spawnChild } from './helpers.js';
+import { next, PARENT_PORT_SHIM, rejection, spawnChild, UtilityProcessShape } from './helpers.js';
 
 beforeAll(() => api.setBackend('fallback'));
-
-class UtilityProcessShape extends EventEmitter {
-  pid: number | undefined;
-  readonly #child: ChildProcess;
-
-  constructor(child: ChildProcess) {
-    super();
-    this.#child = child;
-    this.pid = child.pid;
-    child.on('message', (m) => this.emit('message', m));
-    child.once('exit', (code) => {
-      this.pid = undefined;
-      this.emit('exit', code ?? 1);
-    });
-  }
-
-  postMessage(message: unknown, _transfer?: unknown[]): void {
-    this.#child.send(message as object);
-  }
-
-  kill(): boolean {
-    return this.#child.kill();
-  }
-}
 
 class MessagePortMainShape extends EventEmitter {
   readonly #port: MessagePort;
@@ -76,7 +52,7 @@ function portMainPair(): [MessagePortMainShape, MessagePortMainShape] {
 describe('Electron utilityProcess', () => {
   it('hands a context to a utility process (parentPort on its side), bound to its pid', async () => {
     const h = await establish();
-    const child = spawnChild('parent-port');
+    const child = spawnChild('parent-port', undefined, { execArgv: ['--require', PARENT_PORT_SHIM] });
     const utility = new UtilityProcessShape(child);
     const imported = next<{ clientName: string; pid: number }>(child, 'imported');
     await api.sendContext(utility, h.server);

@@ -2,6 +2,7 @@
 // threads (child.mjs), and by-hand peers that speak the wire protocol
 // (docs/transfer-protocol.md) to misbehave on purpose.
 import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
@@ -19,10 +20,42 @@ afterEach(async () => {
   }
 });
 
-export function spawnChild(mode: string, arg?: string, opts: { stdout?: 'pipe'; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  const p = fork(CHILD, [apiPath, mode, ...(arg ? [arg] : [])], { env: opts.env ?? env, stdio: ['ignore', opts.stdout ?? 'inherit', 'inherit', 'ipc'] });
+export const PARENT_PORT_SHIM = fileURLToPath(new URL('./parent-port-shim.cjs', import.meta.url));
+
+export function spawnChild(mode: string, arg?: string, opts: { stdout?: 'pipe'; execArgv?: string[]; module?: string } = {}): ChildProcess {
+  const args = opts.module ? [] : [apiPath, mode, ...(arg ? [arg] : [])];
+  const p = fork(opts.module ?? CHILD, args, { env, execArgv: opts.execArgv ?? [], stdio: ['ignore', opts.stdout ?? 'inherit', 'inherit', 'ipc'] });
   live.push(p);
   return p;
+}
+
+/**
+ * An Electron UtilityProcess (https://www.electronjs.org/docs/latest/api/utility-process)
+ * over a real forked child: an EventEmitter with postMessage(message, transfer?),
+ * kill(), `pid` (undefined once it exited), 'message' (the message itself), 'exit' (code).
+ */
+export class UtilityProcessShape extends EventEmitter {
+  pid: number | undefined;
+  readonly #child: ChildProcess;
+
+  constructor(child: ChildProcess) {
+    super();
+    this.#child = child;
+    this.pid = child.pid;
+    child.on('message', (m) => this.emit('message', m));
+    child.once('exit', (code) => {
+      this.pid = undefined;
+      this.emit('exit', code ?? 1);
+    });
+  }
+
+  postMessage(message: unknown, _transfer?: unknown[]): void {
+    this.#child.send(message as object);
+  }
+
+  kill(): boolean {
+    return this.#child.kill();
+  }
 }
 
 export function spawnWorker(mode: string, arg?: string): Worker {
