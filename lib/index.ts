@@ -1,7 +1,7 @@
 /** sspi-context: hand an authenticated SSPI security context to another process. */
 export { SspiError, isSspiError } from './errors.js';
 export { describeStatus, ntStatusToSecStatus, formatStatus, STATUS_TABLE, SecStatus, NtStatus } from './status.js';
-export type { StatusRow, StatusSeverity, StatusFamily } from './status.js';
+export type { StatusRow, StatusSeverity, StatusFamily, StatusName, StatusCode, SecStatusName, NtStatusName } from './status.js';
 export { SecBufferType, SecBufferAttr, SECBUFFER_VERSION, secBufferDesc, findBuffer, baseType } from './secbuffer.js';
 export type { SecBuffer, SecBufferDesc, SecBufferTypeValue } from './secbuffer.js';
 export { IscReq, IscRet, AscReq, AscRet, SecPkgContextExport, SecPkgCred, SecPkgAttr, flagNames } from './flags.js';
@@ -18,6 +18,7 @@ export type { ImportContextOptions } from './import.js';
 export { encodeHandoff, decodeHandoff, readHandoffHeader, DecodedHandoff, HANDOFF_VERSION, HANDOFF_KEY_BYTES, DEFAULT_TTL_MS } from './handoff/codec.js';
 export type { HandoffHeader, EncodeHandoffOptions, DecodeHandoffOptions, TokenTransport } from './handoff/codec.js';
 export { getBackend, setBackend, requestedBackend } from './backend/select.js';
+export { setNativeBinding } from './native/loader.js';
 export type { BackendName } from './backend/select.js';
 export type { Backend, ContextNames, ContextSizes, PackageInfo, UserEntry, AuthIdentity, CredentialUse } from './backend/types.js';
 

@@ -3,6 +3,7 @@
  * (ntstatus.h) values, with the SEC_E <-> NTSTATUS correspondence that
  * kernel-mode sspi.h (ISSP_MODE 0) defines. Messages are our own wording.
  */
+import { SspiError } from './errors.js';
 
 export type StatusSeverity = 'success' | 'informational' | 'warning' | 'error';
 export type StatusFamily = 'SECURITY_STATUS' | 'NTSTATUS';
@@ -26,7 +27,7 @@ export interface StatusRow {
 type RawRow = readonly [name: string, value: number, message: string, counterpart?: string];
 
 // SECURITY_STATUS: the values returned by the SSPI calls in scope.
-const SEC: readonly RawRow[] = [
+const SEC = [
   ['SEC_E_OK', 0x00000000, 'The call completed successfully.', 'STATUS_SUCCESS'],
   ['SEC_E_INSUFFICIENT_MEMORY', 0x80090300, 'Not enough memory to complete the request.', 'STATUS_INSUFFICIENT_RESOURCES'],
   ['SEC_E_INVALID_HANDLE', 0x80090301, 'The credential or context handle is not valid (closed, deleted or never created).', 'STATUS_INVALID_HANDLE'],
@@ -117,10 +118,10 @@ const SEC: readonly RawRow[] = [
   ['SEC_E_INVALID_UPN_NAME', 0x80090369, 'The UPN is not valid.'],
   ['SEC_E_EXT_BUFFER_TOO_SMALL', 0x8009036A, 'An extension buffer was too small.'],
   ['SEC_E_INSUFFICIENT_BUFFERS', 0x8009036B, 'Not enough security buffers were supplied.'],
-];
+] as const satisfies readonly RawRow[];
 
 // NTSTATUS: what a package's Sp* functions return, and the counterparts above.
-const NT: readonly RawRow[] = [
+const NT = [
   ['STATUS_SUCCESS', 0x00000000, 'The operation completed successfully.', 'SEC_E_OK'],
   ['STATUS_MORE_PROCESSING_REQUIRED', 0xC0000016, 'More processing is required: the handshake continues.', 'SEC_I_CONTINUE_NEEDED'],
   ['STATUS_UNSUCCESSFUL', 0xC0000001, 'The operation failed.'],
@@ -146,7 +147,19 @@ const NT: readonly RawRow[] = [
   ['STATUS_NO_SUCH_PACKAGE', 0xC00000FE, 'The security package does not exist.', 'SEC_E_SECPKG_NOT_FOUND'],
   ['STATUS_CANNOT_IMPERSONATE', 0xC000010D, 'The client cannot be impersonated.', 'SEC_E_NO_IMPERSONATION'],
   ['STATUS_TIME_DIFFERENCE_AT_DC', 0xC0000133, 'The clocks differ too much from the domain controller.', 'SEC_E_TIME_SKEW'],
-];
+] as const satisfies readonly RawRow[];
+
+/** Every SECURITY_STATUS name of the table, e.g. `'SEC_E_LOGON_DENIED'`. */
+export type SecStatusName = (typeof SEC)[number][0];
+/** Every NTSTATUS name of the table, e.g. `'STATUS_LOGON_FAILURE'`. */
+export type NtStatusName = (typeof NT)[number][0];
+/** A status the table names. */
+export type StatusName = SecStatusName | NtStatusName;
+/**
+ * What `SspiError.code` holds: a name from the table, or the hex value (`'0x8009FFFF'`)
+ * of a status the table does not know. A misspelt name does not compile.
+ */
+export type StatusCode = StatusName | `0x${string}`;
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
@@ -180,11 +193,22 @@ const byName = new Map(STATUS_TABLE.map((r) => [r.name, r]));
 const byValue = new Map<number, StatusRow>();
 for (const r of STATUS_TABLE) if (!byValue.has(r.value)) byValue.set(r.value, r);
 
+function invalidCode(code: unknown): SspiError {
+  const what = typeof code === 'number' ? 'a number outside the 32-bit range' : typeof code;
+  return new SspiError('SEC_E_INVALID_PARAMETER', 'describeStatus', `code must be a 32-bit status value or a status name, not ${what}`);
+}
+
 /**
  * Describe a SECURITY_STATUS or NTSTATUS, by number (signed or unsigned) or by name.
  * Unknown codes give a row with `unknown: true` and the hex value.
+ * @param code A status value (`0x8009030C`, `-2146893044`), its name, or a decimal or hex string.
+ * @returns The table's row, or an `unknown: true` row naming the value.
+ * @throws SspiError SEC_E_INVALID_PARAMETER when `code` is neither a 32-bit integer nor a string.
  */
 export function describeStatus(code: number | string): StatusRow {
+  if (typeof code === 'number' ? !Number.isInteger(code) || code < -0x80000000 || code > 0xffffffff : typeof code !== 'string') {
+    throw invalidCode(code);
+  }
   if (typeof code === 'string') {
     const row = byName.get(code.trim().toUpperCase());
     if (row) return row;
@@ -199,9 +223,10 @@ export function describeStatus(code: number | string): StatusRow {
   return Object.freeze({ name: `UNKNOWN_${hex(v)}`, value: v, hex: hex(v), severity: severityOf(v, family), family, message: `Unknown status ${hex(v)}.`, unknown: true });
 }
 
-/** Status values by name, for code that compares numbers. */
-export const SecStatus = Object.freeze(Object.fromEntries(STATUS_TABLE.filter((r) => r.family === 'SECURITY_STATUS').map((r) => [r.name, r.value]))) as Readonly<Record<string, number>>;
-export const NtStatus = Object.freeze(Object.fromEntries(STATUS_TABLE.filter((r) => r.family === 'NTSTATUS').map((r) => [r.name, r.value]))) as Readonly<Record<string, number>>;
+/** SECURITY_STATUS values by name, for code that compares numbers. */
+export const SecStatus = Object.freeze(Object.fromEntries(STATUS_TABLE.filter((r) => r.family === 'SECURITY_STATUS').map((r) => [r.name, r.value]))) as Readonly<Record<SecStatusName, number>>;
+/** NTSTATUS values by name. */
+export const NtStatus = Object.freeze(Object.fromEntries(STATUS_TABLE.filter((r) => r.family === 'NTSTATUS').map((r) => [r.name, r.value]))) as Readonly<Record<NtStatusName, number>>;
 
 /** Map a package's NTSTATUS to the SECURITY_STATUS the SSPI caller sees. */
 export function ntStatusToSecStatus(status: number): number {

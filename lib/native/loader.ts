@@ -1,17 +1,25 @@
 /**
- * Finds and loads the addon. Paths are those of node-gyp-build (build/Release,
- * build/Debug, prebuilds/<platform>-<arch>/*.node) under every plausible package root,
- * with Electron's app.asar mapped to app.asar.unpacked. An explicit path (option or
- * SSPI_CONTEXT_ADDON) is tried alone. Loading uses process.dlopen with a computed path,
- * so bundlers neither rewrite nor inline it. On failure the Error lists every path tried.
+ * Finds and loads the addon. In order:
+ * 1. what `setNativeBinding()` was given (a path, or a module the caller already loaded);
+ * 2. an explicit path (option or SSPI_CONTEXT_ADDON), tried alone;
+ * 3. node-gyp-build's choice under the package root (build/Release, build/Debug, then the
+ *    prebuild of `prebuilds/<platform>-<arch>/` whose tags fit), then the same folders by name.
+ * The package root is this file's own (dist/native -> ..); never the current working
+ * directory's node_modules, where anyone who can write a folder could plant a DLL.
+ * Electron's app.asar maps to app.asar.unpacked. Loading uses process.dlopen with a
+ * computed path, so bundlers neither rewrite nor inline it. On failure the Error lists
+ * every path tried.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { SspiError } from '../errors.js';
 import type { NativeBinding } from './native.js';
 
 export const ADDON_FILE = 'sspi_context.node';
 export const ADDON_ENV = 'SSPI_CONTEXT_ADDON';
+/** The prebuild's file name: what prebuildify --napi writes and node-gyp-build accepts for any runtime. */
+export const PREBUILD_FILE = 'sspi-context.node';
 
 export interface LoadAddonOptions {
   /** The .node file to load; when given (or SSPI_CONTEXT_ADDON is set), nothing else is tried. */
@@ -20,6 +28,35 @@ export interface LoadAddonOptions {
   roots?: string[];
   platform?: string;
   arch?: string;
+}
+
+/** A binding given in code: a path to the .node file, or the module `require()` returned for it. */
+let given: string | NativeBinding | undefined;
+/** Set once the default load succeeded: a later setNativeBinding would be silently ignored. */
+let loadedByDefault = false;
+
+function isBinding(value: unknown): value is NativeBinding {
+  const v = value as Partial<Record<keyof NativeBinding, unknown>> | null;
+  return typeof v === 'object' && v !== null && typeof v.setErrorClass === 'function' && typeof v.acquireCredentialsHandle === 'function';
+}
+
+/**
+ * Tells the loader where the addon is, as better-sqlite3's `nativeBinding` option does:
+ * for bundles (whose `__dirname` is not the package's) and packagers. Call it before the
+ * first SSPI call; it wins over SSPI_CONTEXT_ADDON and the package's own prebuilds.
+ * @param pathOrLoadedModule The `.node` file's path, or the object `require()` returned for it.
+ * @throws SspiError SEC_E_INVALID_PARAMETER when the argument is neither, or when the addon
+ * was already loaded from elsewhere.
+ */
+export function setNativeBinding(pathOrLoadedModule: string | object): void {
+  const op = 'setNativeBinding';
+  if (typeof pathOrLoadedModule === 'string') {
+    if (pathOrLoadedModule.length === 0) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'the path is empty');
+  } else if (!isBinding(pathOrLoadedModule)) {
+    throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'expected the path of sspi_context.node or the module loaded from it');
+  }
+  if (loadedByDefault) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'the native addon is already loaded; call setNativeBinding before the first SSPI call');
+  given = pathOrLoadedModule as string | NativeBinding;
 }
 
 /** Electron cannot dlopen from inside an asar archive: prefer the unpacked copy. */
@@ -32,18 +69,31 @@ export function asarUnpacked(file: string): string[] {
 function defaultRoots(): string[] {
   const roots: string[] = [];
   // dist/native/loader.js -> package root; lib/native/loader.ts (ts runners) likewise.
+  // Bundled (ESM output has no __dirname) there is no package root: setNativeBinding.
   if (typeof __dirname === 'string') roots.push(path.resolve(__dirname, '..', '..'));
-  try {
-    roots.push(path.dirname(require.resolve('sspi-context/package.json')));
-  } catch {
-    // Not resolvable (bundled, or running from the source tree).
-  }
   const resources = (process as { resourcesPath?: string }).resourcesPath;
   if (typeof resources === 'string') {
     roots.push(path.join(resources, 'app.asar.unpacked', 'node_modules', 'sspi-context'));
   }
-  roots.push(path.join(process.cwd(), 'node_modules', 'sspi-context'));
   return roots;
+}
+
+type NodeGypBuild = { path(dir: string): string };
+
+/** node-gyp-build as the package's own dependency, resolved from the root (never bundled, never from cwd). */
+function nodeGypBuildChoice(root: string, tried: string[]): string | undefined {
+  let ngb: NodeGypBuild;
+  try {
+    ngb = createRequire(path.join(root, 'package.json'))('node-gyp-build') as NodeGypBuild;
+  } catch {
+    return undefined; // not installed beside this root: the folders below are still searched
+  }
+  try {
+    return ngb.path(root);
+  } catch (e) {
+    tried.push(`node-gyp-build in ${root} (${(e as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
 }
 
 function listNodeFiles(dir: string): string[] {
@@ -58,7 +108,7 @@ function listNodeFiles(dir: string): string[] {
   }
 }
 
-/** Every path the loader would try, in order. */
+/** Every path the loader would try by name, in order (node-gyp-build's choice comes first at load time). */
 export function addonCandidates(options: LoadAddonOptions = {}): string[] {
   const explicit = options.path ?? process.env[ADDON_ENV];
   const out: string[] = [];
@@ -82,13 +132,29 @@ export function addonCandidates(options: LoadAddonOptions = {}): string[] {
   return out;
 }
 
+function register(binding: NativeBinding): NativeBinding {
+  binding.setErrorClass(SspiError);
+  return binding;
+}
+
 /**
  * Loads the addon and registers SspiError with it. Throws an Error listing the paths tried.
  * @internal
  */
 export function loadAddon(options: LoadAddonOptions = {}): NativeBinding {
   const tried: string[] = [];
-  for (const file of addonCandidates(options)) {
+  const useGiven = given !== undefined && options.path === undefined && options.roots === undefined;
+  if (useGiven && typeof given === 'object') return register(given);
+  const explicit = useGiven ? (given as string) : options.path;
+  let candidates = addonCandidates(explicit !== undefined ? { ...options, path: explicit } : options);
+  if (explicit === undefined && !process.env[ADDON_ENV] && options.roots === undefined && options.platform === undefined && options.arch === undefined) {
+    const chosen = defaultRoots().flatMap((root) => {
+      const c = nodeGypBuildChoice(root, tried);
+      return c ? asarUnpacked(c) : [];
+    });
+    candidates = [...new Set([...chosen, ...candidates])];
+  }
+  for (const file of candidates) {
     if (!fs.existsSync(file)) {
       tried.push(`${file} (not found)`);
       continue;
@@ -100,13 +166,16 @@ export function loadAddon(options: LoadAddonOptions = {}): NativeBinding {
       tried.push(`${file} (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
-    const binding = mod.exports as NativeBinding;
-    binding.setErrorClass(SspiError);
-    return binding;
+    if (!isBinding(mod.exports)) {
+      tried.push(`${file} (not the sspi-context addon)`);
+      continue;
+    }
+    if (options.path === undefined && options.roots === undefined) loadedByDefault = true;
+    return register(mod.exports);
   }
   const error = new Error(
     `sspi-context: cannot load the native addon (${process.platform}-${process.arch}). Tried:\n  ${tried.join('\n  ')}\n` +
-      `Set ${ADDON_ENV} to the .node file, or rebuild with npm rebuild sspi-context.`,
+      `Call setNativeBinding(path) or set ${ADDON_ENV} to the .node file, or rebuild with npm rebuild sspi-context.`,
   );
   (error as Error & { tried: string[] }).tried = tried;
   throw error;
