@@ -1,13 +1,15 @@
 import { SspiError } from './errors.js';
 import type { Backend, ContextNames, ContextSizes, CtxtHandleRef, HandshakePolicy, HandshakeResult } from './backend/types.js';
 import { secChannelBindings, type ChannelBindingPolicy } from './channel-bindings.js';
-import type { Credentials } from './credentials.js';
+import type { Credentials, PackageName } from './credentials.js';
 import { ExportedContext } from './exported.js';
 import { AscReq, IscReq, SecPkgContextExport } from './flags.js';
 import { kBackend, kHandle } from './internal.js';
 import { inspectSymbol } from './redact.js';
 import { SecBufferType, findBuffer, type SecBuffer } from './secbuffer.js';
-import { SecStatus } from './status.js';
+import { SecStatus, describeStatus } from './status.js';
+import { debug } from './debug.js';
+import { flagsOf, optionsOf } from './validate.js';
 
 export interface StepResult {
   /** Token to send to the peer, if any. */
@@ -30,7 +32,8 @@ const COMPLETE_AND_CONTINUE = SecStatus.SEC_I_COMPLETE_AND_CONTINUE!;
 
 /** What every security context offers once established: names, message protection, export, impersonation. */
 export abstract class ContextBase implements Disposable {
-  readonly packageName: string;
+  /** The security package that holds the context. */
+  readonly packageName: PackageName;
   // A private field, not a property: no inspect option, spread or logger that
   // walks own properties can reach the handle and the keys behind it.
   #handle: CtxtHandleRef | null = null;
@@ -39,8 +42,10 @@ export abstract class ContextBase implements Disposable {
   #names: ContextNames | undefined;
   #sizes: ContextSizes | undefined;
   #negotiated: string | undefined;
+  /** @internal */
   protected readonly backend: Backend;
 
+  /** @internal */
   protected constructor(backend: Backend, packageName: string) {
     this.backend = backend;
     this.packageName = packageName;
@@ -180,6 +185,7 @@ export abstract class ContextBase implements Disposable {
    * With deleteOld this context is closed afterwards.
    */
   async export(options: ExportOptions = {}): Promise<ExportedContext> {
+  /** @internal */
     const h = this.live('ExportSecurityContext');
     const heldBy = this.negotiatedPackage;
     const flags = (options.resetNew ? SecPkgContextExport.RESET_NEW : 0) | (options.deleteOld ? SecPkgContextExport.DELETE_OLD : 0);
@@ -247,18 +253,27 @@ function toBuffer(data: Uint8Array, operation: string): Buffer {
   throw new SspiError('SEC_E_INVALID_PARAMETER', operation, 'data must be a Buffer or Uint8Array');
 }
 
+/** The credential a handshake context is built on; a missing one is SEC_E_INVALID_HANDLE. */
+function credentialsOf(cred: Credentials, type: string): Backend {
+  const op = type === 'ClientContext' ? 'InitializeSecurityContextW' : 'AcceptSecurityContext';
+  if (cred === null || typeof cred !== 'object' || !(kBackend in cred)) throw new SspiError('SEC_E_INVALID_HANDLE', op, 'cred must be the Credentials of Credentials.acquire()');
+  return cred[kBackend];
+}
+
 /** Shared handshake loop for client and server. */
 abstract class HandshakeContext extends ContextBase {
   readonly #cred: Credentials;
   #busy = false;
+  #leg = 0;
   protected readonly requestFlags: number;
 
   protected constructor(cred: Credentials, flags: number) {
-    super(cred[kBackend], cred.packageName);
+    super(credentialsOf(cred, new.target.name), cred.packageName);
     this.#cred = cred;
     this.requestFlags = flags >>> 0;
   }
 
+  /** @internal */
   protected abstract call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult>;
   protected abstract get operation(): string;
   /** SEC_CHANNEL_BINDINGS for every leg, when the context has bindings. */
@@ -269,6 +284,7 @@ abstract class HandshakeContext extends ContextBase {
     const op = this.operation;
     if (this.established) throw new SspiError('SEC_E_INVALID_HANDLE', op, this.handle ? 'the handshake is already complete' : 'the context is closed');
     if (this.#busy) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'a step is already in progress');
+    if (input !== undefined && input !== null && !(input instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'input must be the peer token as a Buffer or Uint8Array');
     const buffers: SecBuffer[] = input && input.length ? [{ type: SecBufferType.TOKEN, buffer: toBuffer(input, op) }] : [];
     // The bindings travel next to the token on every leg (SSPI-CONTRACTS §8).
     if (this.bindings) buffers.push({ type: SecBufferType.CHANNEL_BINDINGS, buffer: this.bindings });
@@ -295,6 +311,9 @@ abstract class HandshakeContext extends ContextBase {
       throw new SspiError(result.status, op, 'unexpected status from the package');
     }
     this.established = done;
+    this.#leg += 1;
+    // Names, statuses and sizes only: never the token's bytes.
+    debug('%s leg %d (%s): %s, %d-byte token in, %d-byte token out%s', op, this.#leg, this.packageName, describeStatus(result.status).name, buffers[0]?.buffer.length ?? 0, token?.length ?? 0, done ? ', established' : '');
     return token ? { token, done } : { done };
   }
 
@@ -360,8 +379,10 @@ export class ClientContext extends HandshakeContext {
 
   readonly #policy: HandshakePolicy | undefined;
 
-  constructor(cred: Credentials, options: ClientContextOptions = {}) {
-    super(cred, options.flags ?? DEFAULT_ISC_REQ);
+  constructor(cred: Credentials, options?: ClientContextOptions) {
+    options = optionsOf(options, 'InitializeSecurityContextW');
+    if (options.target !== undefined && typeof options.target !== 'string') throw new SspiError('SEC_E_INVALID_PARAMETER', 'InitializeSecurityContextW', 'target must be a string');
+    super(cred, flagsOf(options.flags, DEFAULT_ISC_REQ, 'InitializeSecurityContextW'));
     this.target = options.target;
     this.#policy = handshakePolicy(options, this.operation);
     if (options.channelBindings !== undefined) this.bindings = secChannelBindings(options.channelBindings, this.operation);
@@ -371,6 +392,7 @@ export class ClientContext extends HandshakeContext {
     return 'InitializeSecurityContextW';
   }
 
+  /** @internal */
   protected call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult> {
     return this.backend.initializeSecurityContext(cred[kHandle](this.operation), {
       context: this.handle,
@@ -387,8 +409,9 @@ export class ServerContext extends HandshakeContext {
   readonly #policy: HandshakePolicy | undefined;
   readonly #ascFlags: number;
 
-  constructor(cred: Credentials, options: ServerContextOptions = {}) {
-    super(cred, options.flags ?? DEFAULT_ASC_REQ);
+  constructor(cred: Credentials, options?: ServerContextOptions) {
+    options = optionsOf(options, 'AcceptSecurityContext');
+    super(cred, flagsOf(options.flags, DEFAULT_ASC_REQ, 'AcceptSecurityContext'));
     const op = this.operation;
     this.#policy = handshakePolicy(options, op);
     const policy = options.channelBindingPolicy ?? (options.channelBindings !== undefined ? 'allow' : 'none');
@@ -403,6 +426,7 @@ export class ServerContext extends HandshakeContext {
     return 'AcceptSecurityContext';
   }
 
+  /** @internal */
   protected call(cred: Credentials, input: SecBuffer[]): Promise<HandshakeResult> {
     if (!findBuffer(input, SecBufferType.TOKEN)) return Promise.reject(new SspiError('SEC_E_INVALID_TOKEN', this.operation, 'the server needs the client token'));
     return this.backend.acceptSecurityContext(cred[kHandle](this.operation), { context: this.handle, flags: this.#ascFlags, input, ...(this.#policy ? { policy: this.#policy } : {}) });

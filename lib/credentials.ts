@@ -1,12 +1,17 @@
 import { SspiError } from './errors.js';
 import { getBackend } from './backend/select.js';
+import { debug } from './debug.js';
 import type { AuthIdentity, Backend, CredHandleRef, CredentialUse, UserEntry } from './backend/types.js';
 import { kBackend, kHandle } from './internal.js';
 import { inspectSymbol } from './redact.js';
 
+/** A security package's name: the three Windows ships with, or any installed SSP's. */
+export type PackageName = 'Negotiate' | 'Kerberos' | 'NTLM' | (string & {});
+
 export interface AcquireCredentialsOptions {
   /** Security package: 'NTLM', 'Negotiate', 'Kerberos', or a custom SSP's name. */
-  package: string;
+  package: PackageName;
+  /** `'inbound'` (server), `'outbound'` (client) or `'both'`. */
   use: CredentialUse;
   /** Explicit credentials; omit to use the current user's (Windows). */
   identity?: AuthIdentity;
@@ -17,7 +22,10 @@ export interface AcquireCredentialsOptions {
    * default, as Windows' LimitBlankPasswordUse policy does for network logons.
    */
   allowBlankPassword?: boolean;
-  /** Use this backend instead of the process-wide one (tests, fakes). */
+  /**
+   * Use this backend instead of the process-wide one (tests, fakes).
+   * @internal
+   */
   backend?: Backend;
 }
 
@@ -25,7 +33,7 @@ const USES: readonly CredentialUse[] = ['inbound', 'outbound', 'both'];
 const OP = 'AcquireCredentialsHandleW';
 
 function validate(o: AcquireCredentialsOptions): void {
-  if (!o || typeof o !== 'object') throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'options must be an object');
+  if (o === null || typeof o !== 'object') throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'options must be an object');
   if (typeof o.package !== 'string' || o.package.length === 0 || o.package.length > 256) {
     throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'package must be a non-empty string');
   }
@@ -39,7 +47,9 @@ function validate(o: AcquireCredentialsOptions): void {
 
 /** A credential handle (CredHandle). Close it, or let `using` do it. */
 export class Credentials implements Disposable {
-  readonly packageName: string;
+  /** The package the credential was acquired for. */
+  readonly packageName: PackageName;
+  /** The direction it serves. */
   readonly use: CredentialUse;
   /** Expiry in ms since epoch, when the package reports one. */
   readonly expiry: number | undefined;
@@ -54,10 +64,20 @@ export class Credentials implements Disposable {
     this.expiry = expiry;
   }
 
-  /** AcquireCredentialsHandleW. */
+  /**
+   * AcquireCredentialsHandleW.
+   * @param options The package, the direction, and an explicit identity or (fallback server) users.
+   * @returns The credential handle; close it when done.
+   * @throws SspiError SEC_E_INVALID_PARAMETER for bad options; the package's status otherwise,
+   * e.g. SEC_E_SECPKG_NOT_FOUND or SEC_E_NO_CREDENTIALS.
+   */
   static async acquire(options: AcquireCredentialsOptions): Promise<Credentials> {
     validate(options);
+    if (options.users !== undefined && typeof options.users !== 'string' && !Array.isArray(options.users)) {
+      throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'users must be an array of entries or a file path');
+    }
     const backend = options.backend ?? getBackend();
+    debug('%s: package %s, use %s, %s identity, backend %s', OP, options.package, options.use, options.identity ? 'explicit' : 'default', backend.name);
     const { cred, expiry } = await backend.acquireCredentialsHandle({
       packageName: options.package,
       use: options.use,
@@ -68,6 +88,7 @@ export class Credentials implements Disposable {
     return new Credentials(backend, cred, options, expiry);
   }
 
+  /** True once close() ran. */
   get closed(): boolean {
     return this.#handle === null;
   }

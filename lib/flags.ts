@@ -318,9 +318,29 @@ export const SecPkgAttr = Object.freeze({
   SUBJECT_SECURITY_ATTRIBUTES: 128,
 } as const);
 
-/** The names of the bits set in `value`, for logs and the CLI. */
-export function flagNames(value: number, table: Readonly<Record<string, number>>): string[] {
-  const out: string[] = [];
-  for (const [name, bit] of Object.entries(table)) if (bit !== 0 && ((value >>> 0) & bit) === bit) out.push(name);
+/** One ISC_REQ_* bit. A request is these ORed together: a `number`. */
+export type IscReqFlag = (typeof IscReq)[keyof typeof IscReq];
+/** One ISC_RET_* bit. */
+export type IscRetFlag = (typeof IscRet)[keyof typeof IscRet];
+/** One ASC_REQ_* bit. */
+export type AscReqFlag = (typeof AscReq)[keyof typeof AscReq];
+/** One ASC_RET_* bit. */
+export type AscRetFlag = (typeof AscRet)[keyof typeof AscRet];
+/** One SECPKG_CONTEXT_EXPORT_* bit. */
+export type SecPkgContextExportFlag = (typeof SecPkgContextExport)[keyof typeof SecPkgContextExport];
+/** A SECPKG_ATTR_* name, e.g. `'NAMES'`. */
+export type SecPkgAttrName = keyof typeof SecPkgAttr;
+/** A SECPKG_ATTR_* id, e.g. `1` for SECPKG_ATTR_NAMES. */
+export type SecPkgAttrId = (typeof SecPkgAttr)[SecPkgAttrName];
+
+/**
+ * The names of the bits set in `value`, for logs and the CLI.
+ * @param value ORed flag bits, e.g. `ctx.flags`.
+ * @param table The flag table the bits come from, e.g. `IscRet`.
+ * @returns The table's names whose bits are all set in `value`.
+ */
+export function flagNames<T extends Readonly<Record<string, number>>>(value: number, table: T): Array<keyof T & string> {
+  const out: Array<keyof T & string> = [];
+  for (const [name, bit] of Object.entries(table)) if (bit !== 0 && ((value >>> 0) & bit) === bit) out.push(name as keyof T & string);
   return out;
 }

@@ -6,11 +6,15 @@ import { ExportedContext } from './exported.js';
 import { decodeHandoff } from './handoff/codec.js';
 import { claimEnvelope } from './handoff/replay.js';
 import { kBackend, kTakeToken } from './internal.js';
+import { optionsOf } from './validate.js';
 
 export interface ImportContextOptions {
   /** The 32-byte key the envelope was sealed with. */
   key?: Uint8Array;
-  /** Use this backend instead of the process-wide one. */
+  /**
+   * Use this backend instead of the process-wide one.
+   * @internal
+   */
   backend?: Backend;
 }
 
@@ -43,16 +47,23 @@ async function importUnder(
 
 /**
  * ImportSecurityContextW, from an envelope (encodeHandoff bytes) or an
- * ExportedContext in the same process. An envelope is refused when it is
- * expired (SEC_E_CONTEXT_EXPIRED), made for another process
- * (SEC_E_WRONG_PRINCIPAL), already imported here (SEC_E_OUT_OF_SEQUENCE),
- * while the single-use cache is full (SEC_E_INSUFFICIENT_MEMORY), malformed (SEC_E_INVALID_TOKEN) or its seal fails (SEC_E_DECRYPT_FAILURE).
+ * ExportedContext in the same process.
  *
  * Importing spends the source: an ExportedContext gives up its token and its bytes
  * are zeroed, whether the import succeeds or not; the token handle this process held
  * is closed once the package has its own copy.
+ * @param source The envelope bytes, or the ExportedContext of `ctx.export()`.
+ * @param options `key`: the 32-byte key a sealed envelope was sealed with.
+ * @returns The imported, established context.
+ * @throws SspiError SEC_E_CONTEXT_EXPIRED (expired), SEC_E_WRONG_PRINCIPAL (made for another
+ * process), SEC_E_OUT_OF_SEQUENCE (already imported here), SEC_E_INVALID_TOKEN (malformed),
+ * SEC_E_DECRYPT_FAILURE (seal fails), SEC_E_INSUFFICIENT_MEMORY (the single-use cache is full),
+ * SEC_E_INVALID_HANDLE (missing or spent source),
+ * SEC_E_INVALID_PARAMETER (bad arguments).
  */
-export async function importContext(source: Uint8Array | ExportedContext, options: ImportContextOptions = {}): Promise<SecurityContext> {
+export async function importContext(source: Uint8Array | ExportedContext, options?: ImportContextOptions): Promise<SecurityContext> {
+  options = optionsOf(options, OP);
+  if (source === undefined || source === null) throw new SspiError('SEC_E_INVALID_HANDLE', OP, 'source must be envelope bytes or an ExportedContext');
   if (source instanceof ExportedContext) {
     if (source.spent) throw new SspiError('SEC_E_INVALID_HANDLE', OP, 'this exported context was already imported or disposed');
     const backend = options.backend ?? source[kBackend] ?? getBackend();

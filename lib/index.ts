@@ -5,8 +5,9 @@ export type { StatusRow, StatusSeverity, StatusFamily, StatusName, StatusCode, S
 export { SecBufferType, SecBufferAttr, SECBUFFER_VERSION, secBufferDesc, findBuffer, baseType } from './secbuffer.js';
 export type { SecBuffer, SecBufferDesc, SecBufferTypeValue } from './secbuffer.js';
 export { IscReq, IscRet, AscReq, AscRet, SecPkgContextExport, SecPkgCred, SecPkgAttr, flagNames } from './flags.js';
+export type { IscReqFlag, IscRetFlag, AscReqFlag, AscRetFlag, SecPkgContextExportFlag, SecPkgAttrName, SecPkgAttrId } from './flags.js';
 export { Credentials } from './credentials.js';
-export type { AcquireCredentialsOptions } from './credentials.js';
+export type { AcquireCredentialsOptions, PackageName } from './credentials.js';
 export { ClientContext, ServerContext, SecurityContext, ContextBase, DEFAULT_ISC_REQ, DEFAULT_ASC_REQ } from './context.js';
 export type { StepResult, ExportOptions, ClientContextOptions, ServerContextOptions, MinimumSecurity } from './context.js';
 export { tlsChannelBindings, tlsServerEndPoint, secChannelBindings } from './channel-bindings.js';
@@ -17,10 +18,11 @@ export { importContext, exportContext } from './import.js';
 export type { ImportContextOptions } from './import.js';
 export { encodeHandoff, decodeHandoff, readHandoffHeader, DecodedHandoff, HANDOFF_VERSION, HANDOFF_KEY_BYTES, DEFAULT_TTL_MS } from './handoff/codec.js';
 export type { HandoffHeader, EncodeHandoffOptions, DecodeHandoffOptions, TokenTransport } from './handoff/codec.js';
+/** @internal */
 export { getBackend, setBackend, requestedBackend } from './backend/select.js';
 export { setNativeBinding } from './native/loader.js';
 export type { BackendName } from './backend/select.js';
-export type { Backend, ContextNames, ContextSizes, PackageInfo, UserEntry, AuthIdentity, CredentialUse } from './backend/types.js';
+export type { ContextNames, ContextSizes, PackageInfo, UserEntry, AuthIdentity, CredentialUse } from './backend/types.js';
 
 import { getBackend } from './backend/select.js';
 import type { PackageInfo } from './backend/types.js';

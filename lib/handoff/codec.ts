@@ -5,7 +5,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SspiError } from '../errors.js';
-import type { ExportedContext } from '../exported.js';
+import { ExportedContext } from '../exported.js';
+import { optionsOf } from '../validate.js';
 import { kBackend } from '../internal.js';
 import { inspectSymbol, redactedBytes } from '../redact.js';
 
@@ -108,7 +109,9 @@ function checkPid(pid: number | undefined, op: string): number {
 }
 
 /** Encode an exported context. With a token and no targetPid, the token is duplicated into this process. */
-export function encodeHandoff(exported: ExportedContext, options: EncodeHandoffOptions = {}): Buffer {
+export function encodeHandoff(exported: ExportedContext, options?: EncodeHandoffOptions): Buffer {
+  if (!(exported instanceof ExportedContext)) throw new SspiError('SEC_E_INVALID_HANDLE', OP_ENCODE, 'exported must be the ExportedContext of ctx.export()');
+  options = optionsOf(options, OP_ENCODE);
   const key = checkKey(options.key, OP_ENCODE);
   let targetPid = checkPid(options.targetPid, OP_ENCODE);
   const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
@@ -246,7 +249,8 @@ export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; b
  * without it, with a wrong key, or when any byte was altered); a key given for
  * a clear envelope is refused too, so a sealed handoff cannot be downgraded.
  */
-export function decodeHandoff(input: Uint8Array, options: DecodeHandoffOptions = {}): DecodedHandoff {
+export function decodeHandoff(input: Uint8Array, options?: DecodeHandoffOptions): DecodedHandoff {
+  options = optionsOf(options, OP_DECODE);
   const key = checkKey(options.key, OP_DECODE);
   const { header, bodyOffset } = readHandoffHeader(input);
   if (options.headerOnly) return new DecodedHandoff(header, undefined);

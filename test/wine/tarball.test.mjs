@@ -36,7 +36,8 @@ describe('the installed tarball', { skip }, () => {
     assert.deepEqual(result, {
       backend: 'native',
       established: true,
-      plaintext: 'from the prebuild',
+      // NTLMSSP NEGOTIATE, CHALLENGE, AUTHENTICATE (MS-NLMP 2.2.1).
+      messageTypes: [1, 2, 3],
       addonEnv: null,
       hasBuildDir: false,
       prebuilds: ['sspi-context.node'],
