@@ -184,8 +184,8 @@ export abstract class ContextBase implements Disposable {
    * (queried first: DELETE_OLD invalidates the handle) and the credential's package.
    * With deleteOld this context is closed afterwards.
    */
-  async export(options: ExportOptions = {}): Promise<ExportedContext> {
-  /** @internal */
+  async export(options?: ExportOptions): Promise<ExportedContext> {
+    options = optionsOf(options, 'ExportSecurityContext');
     const h = this.live('ExportSecurityContext');
     const heldBy = this.negotiatedPackage;
     const flags = (options.resetNew ? SecPkgContextExport.RESET_NEW : 0) | (options.deleteOld ? SecPkgContextExport.DELETE_OLD : 0);

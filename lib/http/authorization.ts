@@ -15,8 +15,7 @@ export interface ParsedAuthorization {
 
 /**
  * Counts the characters a parse reads; tests use it to prove the work is
- * linear in the header length without timing anything.
- * @internal
+ * linear in the header length without timing anything. Public: parseAuthorization takes it.
  */
 export interface ScanMeter {
   reads: number;
