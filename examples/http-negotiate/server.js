@@ -4,6 +4,11 @@
 //   npm run build:ts
 //   node examples/http-negotiate/server.js --port 8080 --users users.txt [--workers 2]
 //   curl --ntlm -u 'CONTOSO\alice:Passw0rd!' http://127.0.0.1:8080/
+//   node examples/http-negotiate/server.js --users users.txt --cert cert.pem --key key.pem [--channel-bindings require]
+//
+// With --cert and --key (PEM) it serves HTTPS, and NTLM handshakes are bound to
+// the TLS channel (Extended Protection, RFC 5929 tls-server-end-point):
+// --channel-bindings none|allow|require, default allow.
 //
 // The front process runs the handshake (negotiateHandler), then hands each
 // authenticated context to a ContextPool of forked workers (worker.js), which
@@ -13,12 +18,14 @@
 // pool's (docs/http-negotiate.md).
 'use strict';
 
+const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { ContextPool, Credentials, negotiateHandler, SspiError } = require('../../dist/index.js');
 
-const USAGE = 'usage: node examples/http-negotiate/server.js [--port N] [--users FILE] [--workers N]';
+const USAGE = 'usage: node examples/http-negotiate/server.js [--port N] [--users FILE] [--workers N] [--cert FILE --key FILE] [--channel-bindings none|allow|require]';
 
 function options() {
   let values;
@@ -28,6 +35,9 @@ function options() {
         port: { type: 'string', default: '0' },
         users: { type: 'string' },
         workers: { type: 'string', default: '2' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        'channel-bindings': { type: 'string', default: 'allow' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -46,7 +56,18 @@ function options() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fatal('--port must be an integer from 0 to 65535');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) fatal('--workers must be an integer from 1 to 64');
   if (!values.users && !process.env.NTLM_USER_FILE && process.platform !== 'win32') fatal('--users FILE is required off Windows');
-  return { port, workers, users: values.users };
+  if (!values.cert !== !values.key) fatal('--cert and --key go together');
+  const channelBindings = values['channel-bindings'];
+  if (!['none', 'allow', 'require'].includes(channelBindings)) fatal('--channel-bindings must be none, allow or require');
+  let tls;
+  if (values.cert) {
+    try {
+      tls = { cert: fs.readFileSync(values.cert), key: fs.readFileSync(values.key) };
+    } catch (e) {
+      fatal(`cannot read --cert/--key: ${e.code || e.message}`);
+    }
+  }
+  return { port, workers, users: values.users, tls, channelBindings };
 }
 
 function fatal(message) {
@@ -78,6 +99,8 @@ async function main() {
   const handler = negotiateHandler({
     schemes: ['Negotiate', 'NTLM'],
     credentials,
+    // Checked against the TLS certificate of each connection; nothing to bind to on plain HTTP.
+    channelBindings: opts.tls ? opts.channelBindings : 'none',
     async onAuthenticated(req, res, ctx) {
       req.resume();
       let answer;
@@ -102,16 +125,17 @@ async function main() {
   // Connection ids make the NTLM rule visible: every leg must share one connection.
   let connections = 0;
   const connectionIds = new WeakMap();
-  const server = http.createServer((req, res) => {
+  const listener = (req, res) => {
     res.setHeader('X-Connection-Id', String(connectionIds.get(req.socket)));
     handler(req, res);
-  });
-  server.on('connection', (socket) => connectionIds.set(socket, ++connections));
+  };
+  const server = opts.tls ? https.createServer(opts.tls, listener) : http.createServer(listener);
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket) => connectionIds.set(socket, ++connections));
   server.keepAliveTimeout = 30_000;
 
   server.listen(opts.port, '127.0.0.1', () => {
     const { port } = server.address();
-    console.log(`listening on http://127.0.0.1:${port}`);
+    console.log(`listening on ${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
   });
 
   let stopping = false;

@@ -19,6 +19,8 @@ import { ServerContext, type ServerContextOptions } from '../context.js';
 import { Credentials, type AcquireCredentialsOptions } from '../credentials.js';
 import { SspiError } from '../errors.js';
 import { parseAuthorization } from './authorization.js';
+import { checkChannelBindingPolicy, serverContextOptions } from './bindings-policy.js';
+import type { ChannelBindingPolicy } from '../channel-bindings.js';
 
 export { parseAuthorization } from './authorization.js';
 
@@ -65,6 +67,12 @@ export interface NegotiateHandlerOptions {
   onError?: (error: SspiError | Error, req: IncomingMessage) => void;
   /** ASC_REQ_* flags for each ServerContext. */
   contextOptions?: ServerContextOptions;
+  /**
+   * Channel bindings (Extended Protection) from the TLS socket: `none`,
+   * `allow` (verify when the client sent them) or `require` (refuse missing or
+   * wrong ones, SEC_E_BAD_BINDINGS). Default `allow` on TLS, `none` on plain HTTP.
+   */
+  channelBindings?: ChannelBindingPolicy;
   /** Largest decoded token accepted (default 64 KiB): larger is 400. */
   maxTokenBytes?: number;
   /**
@@ -180,6 +188,7 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
   }
   const maxToken = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN;
   const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING;
+  const bindingPolicy = checkChannelBindingPolicy(options.channelBindings, OP);
   if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
     throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'maxPendingHandshakes must be a positive integer');
   }
@@ -310,7 +319,7 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
       if (!hs.ctx) {
         const cred = await pickCredentials(scheme, token);
         if (hs.ended) return ended();
-        hs.ctx = new ServerContext(cred, options.contextOptions);
+        hs.ctx = new ServerContext(cred, serverContextOptions(req.socket, bindingPolicy, options.contextOptions));
       }
       result = await hs.ctx.step(token);
     } catch (e) {
