@@ -5,7 +5,9 @@
 // this thread: an input that does not finish (a synchronous hang) is killed
 // after --kill-ms and reported with the input it was on, and a worker that
 // dies is reported the same way. Failures print fast-check's shrunk
-// counterexample, its seed and path. The last line is `N inputs, F failures`.
+// counterexample, its seed and path. Each target's line and the
+// `deep checks reached:` line say how many inputs got past its framing checks.
+// The last line is `N inputs, F failures`.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -73,7 +75,8 @@ export async function runFuzz({ runs = 10_000, seed = Date.now() % 0x7fffffff, t
 }
 
 export function describeResult(r) {
-  const head = `${r.target.padEnd(15)} ${String(r.runs).padStart(7)} inputs  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.failed ? 'FAILED' : 'ok'}`;
+  const deep = r.depth ? `  deep ${String(r.depth.deep).padStart(7)} (${((100 * r.depth.deep) / Math.max(1, r.depth.inputs)).toFixed(0).padStart(3)}%), accepted ${r.depth.accepted}` : '';
+  const head = `${r.target.padEnd(15)} ${String(r.runs).padStart(7)} inputs  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.failed ? 'FAILED' : 'ok'}${deep}`;
   if (!r.failed) return head;
   return [
     head,
@@ -101,7 +104,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 0x7fffffff;
   const t0 = performance.now();
   console.log(`fuzz: ${runs} inputs over ${targets.length} decoders (${targets.join(', ')}), seed ${seed}`);
-  const { inputs, failures } = await runFuzz({
+  const { inputs, failures, results } = await runFuzz({
     runs,
     seed,
     targets,
@@ -113,6 +116,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     },
   });
   console.log(`time ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  // Deep: accepted, or refused by a check past the decoder's framing (each target's `shallow` pattern).
+  console.log(`deep checks reached: ${results.map((r) => `${r.target} ${r.depth?.deep ?? 0}/${r.runs}`).join(', ')}`);
   console.log(`${inputs} inputs, ${failures} failures`);
   process.exitCode = failures ? 1 : 0;
 }

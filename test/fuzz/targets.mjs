@@ -2,11 +2,24 @@
 // mutations of real bytes from a real handshake. Used by test/fuzz/worker.mjs
 // (one worker thread per target, so a synchronous hang can be detected).
 //
-// The rule under test: only SspiError may come out. Any other throw, a
-// rejection that is not an SspiError, or an input that takes over 1 s is a
-// failure.
-import { createHash, randomBytes } from 'node:crypto';
+// The rules under test:
+// - Only SspiError may come out. Any other throw, a rejection that is not an
+//   SspiError, or an input that takes over 1 s is a failure.
+// - "Accepted but different" is a failure too: an accepted mutated input must
+//   decode to what the original did, or be refused. Each target's run() checks
+//   that with an oracle (see `oracle` below): where the bytes are
+//   authenticated (AUTHENTICATE's MIC, the sealed envelope, message
+//   signatures) the result must equal the original's; where a later leg
+//   authenticates them (NEGOTIATE, CHALLENGE) the handshake must finish with the
+//   original's identity and keys, or be refused; where nothing does (the clear
+//   envelope, the packed context: documented as trusted input) the decode must
+//   be faithful, i.e. re-encoding it gives back the same context or bytes.
+//
+// Adding a target: { setup, arb, run, shallow } in TARGETS. run() reports with
+// `attempt()` and `reached()`, and throws `oracle(...)` errors.
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 
 const require = createRequire(import.meta.url);
@@ -194,6 +207,15 @@ async function acquire() {
   return { client, server };
 }
 
+/** NEGOTIATE and the server's CHALLENGE: a server context waiting for its AUTHENTICATE. */
+async function twoLegs(creds) {
+  const client = new api.ClientContext(creds.client, { target: TARGET });
+  const server = new api.ServerContext(creds.server);
+  const negotiate = (await client.step()).token;
+  const challenge = (await server.step(negotiate)).token;
+  return { client, server, negotiate, challenge };
+}
+
 /** Runs a handshake up to (not including) the server's last step. */
 async function threeLegs(creds) {
   const client = new api.ClientContext(creds.client, { target: TARGET });
@@ -228,18 +250,59 @@ function count(key) {
   outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
 }
 
-/** Only SspiError may come out of fn; anything else is returned as the failure. */
-async function expectOnlySspi(what, fn) {
+/**
+ * Inputs of this worker's target, and how many reached the decoder's deep
+ * checks: accepted, or refused by a check after its framing (magic, type,
+ * lengths, checksum), as the target's `shallow` pattern tells.
+ */
+export const depth = { inputs: 0, deep: 0, accepted: 0 };
+
+/** Record how far one input got: `r` from attempt(), `shallow` the target's pattern for framing refusals. */
+function reached(r, shallow) {
+  depth.inputs++;
+  if (r.ok) depth.accepted++;
+  if (r.ok || !shallow.test(`${r.error.code} ${r.error.message}`)) depth.deep++;
+}
+
+/**
+ * Run fn: { ok: true, value } or { ok: false, error } for an SspiError;
+ * anything else (or a hang) throws, which fails the input.
+ */
+async function attempt(what, fn) {
   try {
-    await withTimeout(Promise.resolve().then(fn), what);
+    const value = await withTimeout(Promise.resolve().then(fn), what);
     count(`${what}: OK`);
+    return { ok: true, value };
   } catch (e) {
     if (isSspi(e)) {
       count(`${what}: ${e.code} ${String(e.message).replace(/^.*?\): /, '').replace(/\d+/g, 'N')}`);
-      return;
+      return { ok: false, error: e };
     }
     throw new Error(`${what} threw a non-SspiError: ${e?.stack ?? String(e)}`);
   }
+}
+
+/** Only SspiError may come out of fn. */
+async function expectOnlySspi(what, fn) {
+  await attempt(what, fn);
+}
+
+/** The "accepted but different" failure. */
+function oracle(what, detail) {
+  return new Error(`accepted but different: ${what}: ${detail}`);
+}
+
+/** What a context does, compared across decodes: its names, and that it reads what its peer sealed. */
+function behaviour(ctx, sealed) {
+  const n = ctx.names;
+  let reads;
+  try {
+    reads = sealed ? ctx.decrypt(sealed).toString('hex') : undefined;
+  } catch (e) {
+    if (!isSspi(e)) throw e;
+    reads = `refused ${e.code}`;
+  }
+  return JSON.stringify({ clientName: n.clientName, serverName: n.serverName, reads });
 }
 
 /** Exercise a context that came out of a decoder successfully: every call may only fail with SspiError. */
@@ -273,18 +336,34 @@ async function exercise(ctx, extra = {}) {
 
 // ---------------------------------------------------------------- packed-context fix-ups
 
-const PACKED_CHECKSUM = 16;
+const PACKED_CHECKSUM = 4;
 
-/** Make a mutated packed context pass the outer checks (length field, checksum) so deeper validation runs. */
+/**
+ * Make a mutated packed context pass the outer checks (length field, CRC-32
+ * trailer, as docs/ntlm-packed-context.md defines it) so deeper validation runs.
+ */
 function fixPacked(b, fixLength, fixChecksum) {
   b = Buffer.from(b);
   if (fixLength && b.length >= 16) b.writeUInt32LE(b.length, 12);
   if (fixChecksum && b.length > PACKED_CHECKSUM) {
     const end = b.length - PACKED_CHECKSUM;
-    createHash('sha256').update(b.subarray(0, end)).digest().copy(b, end, 0, PACKED_CHECKSUM);
+    b.writeUInt32LE(crc32(b.subarray(0, end)) >>> 0, end);
   }
   return b;
 }
+
+// ---------------------------------------------------------------- framing refusals per decoder
+
+/** Refusals before any deep check: size, signature, message type (lib/fallback/messages.ts). */
+const NTLM_SHALLOW = /larger than any NTLM token|is truncated$|not an NTLMSSP message|expected an NTLM/;
+/** Envelope framing: size, magic, version, total length (lib/handoff/codec.ts). */
+const ENVELOPE_SHALLOW = /envelope is truncated|bad magic|unsupported envelope version|trailing bytes|must be a Buffer/;
+/** Packed-context framing up to and including the checksum (lib/fallback/packed-context.ts), or no such package. */
+const PACKED_SHALLOW = /SEC_E_SECPKG_NOT_FOUND|already imported or disposed|packed context is truncated|too large|not a packed NTLM context|unsupported packed context version|length does not match|checksum does not match|not a Buffer/;
+/** SPNEGO framing: DER tags and lengths, the token's outer layout (lib/fallback/spnego*.ts). */
+const SPNEGO_SHALLOW = /followed by trailing bytes|runs past the end of the token|neither SPNEGO nor NTLMSSP|larger than any Negotiate token|is not SPNEGO|SPNEGO length is too large|needs the client token|larger than any NTLM token|is truncated$|not an NTLMSSP message|expected an NTLM/;
+/** Message protection before the checksum: signature layout, version, SeqNum (lib/fallback/session-security.ts). */
+const PROTECTION_SHALLOW = /not 16 bytes|shorter than its signature|signature version is not 1|sequence number is not the expected one/;
 
 // ---------------------------------------------------------------- targets
 
@@ -304,11 +383,28 @@ export const TARGETS = {
       return { creds, bases, metas: bases.map(ntlmMeta) };
     },
     arb: (st) => ntlmInputArb(st.bases.length, 1),
+    shallow: NTLM_SHALLOW,
     async run(st, input) {
       const bytes = bytesOf(st, input);
+      // A real client goes on with whatever CHALLENGE the server answered; the
+      // server's MIC check covers the NEGOTIATE it saw, so the handshake must
+      // end with the original identity and keys, or be refused.
+      const client = new api.ClientContext(st.creds.client, { target: TARGET });
       const server = new api.ServerContext(st.creds.server);
-      await expectOnlySspi('ServerContext.step(NEGOTIATE)', () => server.step(bytes));
-      server.close();
+      try {
+        await client.step();
+        const r = await attempt('ServerContext.step(NEGOTIATE)', () => server.step(bytes));
+        reached(r, this.shallow);
+        if (!r.ok) return;
+        const rest = await attempt('handshake after a mutated NEGOTIATE', async () => {
+          const auth = await client.step(r.value.token);
+          await server.step(auth.token);
+        });
+        if (rest.ok) await sameIdentity('NEGOTIATE', client, server);
+      } finally {
+        client.close();
+        server.close();
+      }
     },
   },
 
@@ -322,13 +418,27 @@ export const TARGETS = {
       return { creds, bases: [h.challenge], metas: [ntlmMeta(h.challenge)] };
     },
     arb: (st) => ntlmInputArb(st.bases.length, 2),
+    shallow: NTLM_SHALLOW,
     async run(st, input) {
-      const bytes = bytesOf(st, input);
+      // A fresh handshake per input: the server that issued this CHALLENGE
+      // judges the AUTHENTICATE the client built from the mutated one.
+      const h = await twoLegs(st.creds);
       const client = new api.ClientContext(st.creds.client, { target: TARGET });
-      await client.step();
-      await expectOnlySspi('ClientContext.step(CHALLENGE)', () => client.step(bytes));
-      if (client.isEstablished) await exercise(client);
-      client.close();
+      try {
+        const bytes = input.raw ? Buffer.from(input.raw) : mutate(h.challenge, input.muts, st.metas[0]);
+        await client.step();
+        const r = await attempt('ClientContext.step(CHALLENGE)', () => client.step(bytes));
+        reached(r, this.shallow);
+        if (!r.ok) return;
+        // NTLM's client is done once it has built the AUTHENTICATE; there must be one.
+        if (!r.value.token) throw oracle('CHALLENGE', 'the client accepted the CHALLENGE but sent no AUTHENTICATE');
+        const last = await attempt('server after a mutated CHALLENGE', () => h.server.step(r.value.token));
+        if (last.ok) await sameIdentity('CHALLENGE', client, h.server);
+      } finally {
+        client.close();
+        h.client.close();
+        h.server.close();
+      }
     },
   },
 
@@ -346,13 +456,20 @@ export const TARGETS = {
       return { creds, bases: [h.authenticate], metas: [ntlmMeta(h.authenticate)] };
     },
     arb: (st) => ntlmInputArb(1, 3),
+    shallow: NTLM_SHALLOW,
     async run(st, input) {
       const h = await threeLegs(st.creds);
-      const bytes = input.raw ? Buffer.from(input.raw) : mutate(h.authenticate, input.muts, st.metas[0]);
-      await expectOnlySspi('ServerContext.step(AUTHENTICATE)', () => h.server.step(bytes));
-      if (h.server.isEstablished) await exercise(h.server, { sealed: h.client.encrypt(Buffer.from('x')) });
-      h.client.close();
-      h.server.close();
+      try {
+        const bytes = input.raw ? Buffer.from(input.raw) : mutate(h.authenticate, input.muts, st.metas[0]);
+        const r = await attempt('ServerContext.step(AUTHENTICATE)', () => h.server.step(bytes));
+        reached(r, this.shallow);
+        // The MIC and NTProofStr cover every byte: accepted means the original's identity and keys.
+        if (r.ok && h.server.isEstablished) await sameIdentity('AUTHENTICATE', h.client, h.server);
+        if (h.server.isEstablished) await exercise(h.server, { sealed: h.client.encrypt(Buffer.from('x')) });
+      } finally {
+        h.client.close();
+        h.server.close();
+      }
     },
   },
 
@@ -363,20 +480,34 @@ export const TARGETS = {
       const h = await establishedPair(creds);
       const ex = await h.server.export();
       const base = api.encodeHandoff(ex, { ttlMs: 3_600_000 });
+      // What the original imports to: its names, and the peer's first message read back.
+      const sealed = h.client.encrypt(Buffer.from('what the peer sent'));
+      const original = await api.importContext(Buffer.from(base));
+      const expected = behaviour(original, sealed);
+      original.close();
       h.client.close();
       h.server.close();
-      return { creds, bases: [base], metas: [envelopeMeta(base)] };
+      return { creds, bases: [base], metas: [envelopeMeta(base)], sealed, expected };
     },
     arb: (st) => genericInputArb(st.bases.length),
+    shallow: ENVELOPE_SHALLOW,
     async run(st, input) {
       const bytes = bytesOf(st, input);
       await expectOnlySspi('readHandoffHeader', () => api.readHandoffHeader(bytes));
-      await expectOnlySspi('decodeHandoff', () => api.decodeHandoff(bytes));
+      const d = await attempt('decodeHandoff', () => api.decodeHandoff(bytes));
       await expectOnlySspi('decodeHandoff(headerOnly)', () => api.decodeHandoff(bytes, { headerOnly: true }));
-      await expectOnlySspi('importContext(envelope)', async () => {
-        const ctx = await api.importContext(bytes);
-        await exercise(ctx);
-      });
+      if (d.ok) faithfulEnvelope(d.value, bytes);
+      const r = await attempt('importContext(envelope)', () => api.importContext(bytes));
+      reached(r, this.shallow);
+      if (!r.ok) return;
+      // A clear envelope is trusted input (docs/handoff-format.md): header
+      // fields may change, but the context behind it must be the packed one.
+      const got = behaviour(r.value, st.sealed);
+      if (d.ok && Buffer.compare(d.value.packed, st.basePacked ?? (st.basePacked = api.decodeHandoff(st.bases[0]).packed)) === 0 && got !== st.expected) {
+        r.value.close();
+        throw oracle('clear envelope', `imported ${got}, the original ${st.expected}`);
+      }
+      await exercise(r.value);
     },
   },
 
@@ -390,18 +521,30 @@ export const TARGETS = {
       const base = api.encodeHandoff(ex, { key, ttlMs: 3_600_000 });
       h.client.close();
       h.server.close();
-      return { creds, key, wrongKey: randomBytes(32), bases: [base], metas: [envelopeMeta(base)] };
+      const decoded = api.decodeHandoff(base, { key });
+      const expected = JSON.stringify({ header: decoded.toJSON().header, packed: decoded.packed.toString('hex') });
+      return { creds, key, wrongKey: randomBytes(32), bases: [base], metas: [envelopeMeta(base)], expected };
     },
     arb: (st) => fc.record({ input: genericInputArb(st.bases.length), wrongKey: fc.boolean() }),
+    shallow: ENVELOPE_SHALLOW,
     async run(st, { input, wrongKey }) {
       const bytes = bytesOf(st, input);
       const key = wrongKey ? st.wrongKey : st.key;
-      await expectOnlySspi('decodeHandoff(sealed)', () => api.decodeHandoff(bytes, { key }));
-      await expectOnlySspi('decodeHandoff(sealed, no key)', () => api.decodeHandoff(bytes));
-      await expectOnlySspi('importContext(sealed envelope)', async () => {
-        const ctx = await api.importContext(bytes, { key });
-        await exercise(ctx);
-      });
+      const d = await attempt('decodeHandoff(sealed)', () => api.decodeHandoff(bytes, { key }));
+      reached(d, this.shallow);
+      if (d.ok) {
+        // AES-GCM covers every byte: accepted means the very same header and packed bytes.
+        if (wrongKey) throw oracle('sealed envelope', 'decoded with the wrong key');
+        const got = JSON.stringify({ header: d.value.toJSON().header, packed: d.value.packed.toString('hex') });
+        if (got !== st.expected) throw oracle('sealed envelope', `decoded ${got}, the original ${st.expected}`);
+      }
+      const n = await attempt('decodeHandoff(sealed, no key)', () => api.decodeHandoff(bytes));
+      if (n.ok && n.value.header.sealed) throw oracle('sealed envelope', 'a sealed envelope decoded without its key');
+      const r = await attempt('importContext(sealed envelope)', () => api.importContext(bytes, { key }));
+      if (r.ok) {
+        if (!d.ok) throw oracle('sealed envelope', 'importContext accepted what decodeHandoff refused');
+        await exercise(r.value);
+      }
     },
   },
 
@@ -430,16 +573,33 @@ export const TARGETS = {
     arb: (st) =>
       fc.record({
         input: genericInputArb(st.bases.length),
-        fixLength: fc.boolean(),
-        fixChecksum: fc.boolean(),
-        pkg: fc.constantFrom('NTLM', 'Negotiate', 'Kerberos'),
+        // Mostly repaired, so most inputs reach the checks behind the CRC.
+        fixLength: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        fixChecksum: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        pkg: fc.oneof({ weight: 6, arbitrary: fc.constant('NTLM') }, { weight: 2, arbitrary: fc.constant('Negotiate') }, { weight: 1, arbitrary: fc.constant('Kerberos') }),
       }),
+    shallow: PACKED_SHALLOW,
     async run(st, { input, fixLength, fixChecksum, pkg }) {
       const bytes = fixPacked(bytesOf(st, input), fixLength, fixChecksum);
-      await expectOnlySspi('importContext(packed)', async () => {
-        const ctx = await api.importContext(new api.ExportedContext(pkg, bytes));
-        await exercise(ctx, { sealed: st.sealed });
-      });
+      const r = await attempt('importContext(packed)', () => api.importContext(new api.ExportedContext(pkg, Buffer.from(bytes))));
+      reached(r, this.shallow);
+      if (!r.ok) return;
+      // The packed format is trusted input with a CRC, no MAC: a mutation that
+      // keeps it well-formed is a different context, and must decode to exactly
+      // what its bytes say. Re-exporting (no RESET_NEW) gives every byte back.
+      const again = await attempt('export of an imported packed context', () => r.value.export());
+      if (!again.ok) {
+        r.value.close();
+        throw oracle('packed context', `imported, but does not export again (${again.error.code} ${again.error.message})`);
+      }
+      const out = again.value.packed;
+      if (!out.equals(bytes)) {
+        r.value.close();
+        const at = out.findIndex((v, i) => v !== bytes[i]);
+        throw oracle('packed context', `re-export differs from the input at byte ${at} (input ${bytes.length} bytes, re-export ${out.length})`);
+      }
+      again.value.dispose();
+      await exercise(r.value, { sealed: st.sealed });
     },
   },
 
@@ -450,28 +610,38 @@ export const TARGETS = {
       const h = await establishedPair(creds);
       const packed = { server: await h.server.export(), client: await h.client.export() };
       const bases = [];
+      const plains = [];
       const receivers = [];
       for (const [from, to] of [['client', 'server'], ['server', 'client']]) {
         for (const len of [0, 1, 15, 16, 17, 300, 4096]) {
           const sender = await api.importContext(await (from === 'client' ? h.client : h.server).export());
-          bases.push(sender.encrypt(randomBytes(len)));
+          const plain = randomBytes(len);
+          bases.push(sender.encrypt(plain));
+          plains.push(plain);
           receivers.push(to);
           sender.close();
         }
       }
       h.client.close();
       h.server.close();
-      return { creds, packed, bases, receivers, metas: bases.map(() => ({ secbufs: [] })) };
+      return { creds, packed, bases, plains, receivers, metas: bases.map(() => ({ secbufs: [] })) };
     },
     arb: (st) => genericInputArb(st.bases.length),
+    shallow: PROTECTION_SHALLOW,
     async run(st, input) {
       const bytes = bytesOf(st, input);
       const who = input.raw ? (input.raw.length % 2 ? 'client' : 'server') : st.receivers[input.base];
       const ctx = await api.importContext(copyOf(st.packed[who]));
-      await expectOnlySspi('decrypt', () => ctx.decrypt(bytes));
-      // The context must stay usable (or fail typed) after a rejected message.
-      await expectOnlySspi('decrypt after', () => ctx.decrypt(st.bases[0]));
-      ctx.close();
+      try {
+        const r = await attempt('decrypt', () => ctx.decrypt(bytes));
+        reached(r, this.shallow);
+        // The signature authenticates the message: accepted means the original plaintext.
+        if (r.ok && (input.raw || !r.value.equals(st.plains[input.base]))) throw oracle('decrypt', 'a mutated message decrypted to another plaintext');
+        // The context must stay usable (or fail typed) after a rejected message.
+        await expectOnlySspi('decrypt after', () => ctx.decrypt(st.bases[0]));
+      } finally {
+        ctx.close();
+      }
     },
   },
 
@@ -500,17 +670,51 @@ export const TARGETS = {
         sigMuts: fc.array(mutationArb, { maxLength: 4 }),
         dataMuts: fc.array(mutationArb, { maxLength: 3 }),
       }),
+    shallow: PROTECTION_SHALLOW,
     async run(st, input) {
       const c = st.cases[input.base];
       const sig = mutate(c.sig, input.sigMuts);
       const data = mutate(c.data, input.dataMuts);
       const ctx = await api.importContext(copyOf(st.packed[c.to]));
-      await expectOnlySspi('verify', () => ctx.verify(data, sig));
-      await expectOnlySspi('verify after', () => ctx.verify(c.data, c.sig));
-      ctx.close();
+      try {
+        const r = await attempt('verify', () => ctx.verify(data, sig));
+        reached(r, this.shallow);
+        if (r.ok && !data.equals(c.data)) throw oracle('verify', 'a signature verified over data it was not made for');
+        await expectOnlySspi('verify after', () => ctx.verify(c.data, c.sig));
+      } finally {
+        ctx.close();
+      }
     },
   },
 };
+
+/** After a handshake that took a mutated leg: the server must know the original client, with the original keys. */
+async function sameIdentity(leg, client, server) {
+  const name = server.names.clientName;
+  if (name.toUpperCase() !== `${DOMAIN}\\${USER}`.toUpperCase()) throw oracle(leg, `the server authenticated ${JSON.stringify(name)}`);
+  const probe = Buffer.from('same keys on both sides');
+  const r = await attempt(`message after a mutated ${leg}`, () => server.decrypt(client.encrypt(probe)));
+  // Both sides accepted the handshake: they must share keys (a refused probe means they do not).
+  if (!r.ok || !r.value.equals(probe)) throw oracle(leg, 'client and server finished with different keys');
+}
+
+/** A decoded clear envelope must say what its bytes say: re-encoding its header fields gives the same header bytes. */
+function faithfulEnvelope(decoded, bytes) {
+  const h = decoded.header;
+  const fields = [
+    [bytes.subarray(8, 24).toString('hex'), h.id, 'id'],
+    [Number(bytes.readBigUInt64LE(24)), h.createdAt, 'createdAt'],
+    [Number(bytes.readBigUInt64LE(32)), h.expiresAt, 'expiresAt'],
+    [bytes.readUInt32LE(40), h.sourcePid, 'sourcePid'],
+    [bytes.readUInt32LE(44), h.targetPid, 'targetPid'],
+    [bytes.length, h.length, 'length'],
+    [bytes.toString('utf8', 61, 61 + bytes[60]), h.packageName, 'packageName'],
+    [bytes.toString('utf8', 62 + bytes[60], 62 + bytes[60] + bytes[61 + bytes[60]]), h.credentialPackage, 'credentialPackage'],
+    [bytes.readUInt32LE(62 + bytes[60] + bytes[61 + bytes[60]]), h.bufferType, 'bufferType'],
+    [bytes.subarray(bytes.length - h.packedLength).toString('hex'), decoded.packed.toString('hex'), 'packed'],
+  ];
+  for (const [want, got, what] of fields) if (want !== got) throw oracle('clear envelope', `${what} decoded as ${got}, the bytes say ${want}`);
+}
 
 // An import spends its ExportedContext; each run imports a fresh copy of the same export.
 function copyOf(exported) {
@@ -584,6 +788,7 @@ TARGETS.spnego = {
     return { creds, bases: h.tokens, metas: h.tokens.map(() => ({})) };
   },
   arb: (st) => genericInputArb(st.bases.length),
+  shallow: SPNEGO_SHALLOW,
   async run(st, input) {
     const leg = input.raw ? input.raw.length % 4 : input.base;
     const h = await spnegoLegs(st.creds, leg);
@@ -591,9 +796,26 @@ TARGETS.spnego = {
     const bytes = input.raw ? Buffer.from(input.raw) : mutate(real, input.muts, {});
     const side = leg % 2 === 0 ? h.server : h.client;
     const fresh = leg === 0 ? new api.ServerContext(st.creds.server) : side;
-    await expectOnlySspi(`Negotiate leg ${leg}`, () => fresh.step(bytes));
-    if (fresh.isEstablished) await exercise(fresh);
-    for (const c of [h.client, h.server, fresh]) c.close();
+    const server = leg % 2 === 0 ? fresh : h.server;
+    try {
+      const r = await attempt(`Negotiate leg ${leg}`, () => fresh.step(bytes));
+      reached(r, this.shallow);
+      if (!r.ok) return;
+      // Play the exchange to its end: the NTLM MIC and the mechListMIC cover
+      // every leg, so it must finish with the original identity and keys, or be refused.
+      let token = r.value.token;
+      let next = leg % 2 === 0 ? h.client : server;
+      for (let i = 0; token && !(h.client.isEstablished && server.isEstablished) && i < 4; i++) {
+        const step = await attempt(`Negotiate after a mutated leg ${leg}`, () => next.step(token));
+        if (!step.ok) return;
+        token = step.value.token;
+        next = next === h.client ? server : h.client;
+      }
+      if (h.client.isEstablished && server.isEstablished) await sameIdentity(`Negotiate leg ${leg}`, h.client, server);
+      if (fresh.isEstablished) await exercise(fresh);
+    } finally {
+      for (const c of [h.client, h.server, fresh]) c.close();
+    }
   },
 };
 
@@ -619,6 +841,26 @@ export const SELFTEST_TARGETS = {
     arb: () => fc.record({ base: fc.constant(0), muts: mutationsArb }),
     async run(_st, input) {
       if (input.muts.length >= 3) for (;;);
+    },
+  },
+  /**
+   * A decoder that accepts more than it reads (it ignores what follows the
+   * name, as a cut would): the faithful-decode oracle must flag it.
+   */
+  selftestDifferent: {
+    setup: async () => ({ base: Buffer.from('\x0dCONTOSO\\alice', 'latin1') }),
+    arb: () => fc.record({ base: fc.constant(0), muts: mutationsArb }),
+    shallow: /short/,
+    async run(st, input) {
+      const bytes = mutate(st.base, input.muts);
+      const r = await attempt('planted name decoder', () => {
+        if (bytes.length < 1 || bytes.length < 1 + bytes[0]) throw new api.SspiError('SEC_E_INVALID_TOKEN', 'Selftest', 'short');
+        return bytes.toString('latin1', 1, 1 + bytes[0]);
+      });
+      reached(r, this.shallow);
+      if (!r.ok) return;
+      const again = Buffer.concat([Buffer.from([r.value.length]), Buffer.from(r.value, 'latin1')]);
+      if (!again.equals(bytes)) throw oracle('planted name decoder', `decoded ${JSON.stringify(r.value)}, which encodes to other bytes`);
     },
   },
   /** A slow input that finishes: over the 1 s limit, so a failure. */

@@ -3,7 +3,7 @@
 // thread can report the input if this thread hangs synchronously or dies.
 import { parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
-import { outcomes, PER_INPUT_LIMIT_MS, TARGETS } from './targets.mjs';
+import { depth, outcomes, PER_INPUT_LIMIT_MS, TARGETS } from './targets.mjs';
 
 const { target: name, runs, seed, sab } = workerData;
 const target = TARGETS[name];
@@ -46,4 +46,5 @@ parentPort.postMessage({
   error: err ? (err instanceof Error ? err.stack ?? err.message : String(err)) : null,
   ms: performance.now() - t0,
   outcomes: [...outcomes].sort((a, b) => b[1] - a[1]),
+  depth,
 });
