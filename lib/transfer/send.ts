@@ -5,6 +5,7 @@
  */
 import { ContextBase, type ExportOptions } from '../context.js';
 import { SspiError } from '../errors.js';
+import type { StatusCode } from '../status.js';
 import { encodeHandoff } from '../handoff/codec.js';
 import { channelOf, type Channel, type SendTarget } from './channel.js';
 import { checkProof, currentKey, transferKeys, wipe, type ChannelKey, type TransferKeys } from './keys.js';
@@ -63,12 +64,12 @@ function linkFor(ch: Channel): SenderLink {
 const GONE = 'the context was exported with DELETE_OLD and is gone from this process';
 
 /** Failures after the export: the context cannot come back, and the error says so. */
-function gone(status: number | string, what: string, mayHold: boolean): SspiError {
+function gone(status: number | StatusCode, what: string, mayHold: boolean): SspiError {
   return new SspiError(status, OP, `${what}; ${GONE}${mayHold ? ', and the receiver may hold it' : ''}`);
 }
 
 /** A refusal carries a failure status and nothing else: anything that is not one is SEC_E_INTERNAL_ERROR. */
-function refusalStatus(status: unknown): number | string {
+function refusalStatus(status: unknown): number | StatusCode {
   if (typeof status !== 'number' || !Number.isInteger(status)) return 'SEC_E_INTERNAL_ERROR';
   if (status < -0x80000000 || status > 0xffffffff) return 'SEC_E_INTERNAL_ERROR';
   const u = status >>> 0;
