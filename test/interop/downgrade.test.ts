@@ -4,12 +4,9 @@
 // Windows' default NTLMMinServerSec (128-bit) does; minimumSecurity: 40 is
 // the opt-in for old peers. Contexts report CONFIDENTIALITY only with SEAL
 // and INTEGRITY only with SIGN.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
-import { b64, peerAvailable, startPeer, unb64, type Peer } from './peer';
+import { b64, peerAvailable, startPeerWithUser, unb64, type Peer, type PeerFixture } from './peer';
 
 const avail = peerAvailable();
 const DOMAIN = 'EXAMPLE';
@@ -21,21 +18,18 @@ const SEAL = 0x20;
 const SIGN = 0x10;
 
 describe.skipIf(!avail.ok)(`downgrade and negotiated protection with gss-ntlmssp${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  let dir: string;
+  let fixture: PeerFixture | undefined;
   let userFile: string;
   let peer: Peer;
 
   beforeAll(async () => {
     api.setBackend('fallback');
-    dir = mkdtempSync(join(tmpdir(), 'ntlm-downgrade-'));
-    userFile = join(dir, 'users');
-    writeFileSync(userFile, `${DOMAIN}:${USER}:${PASSWORD}\n`);
-    peer = await startPeer({ NTLM_USER_FILE: userFile, NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
+    fixture = await startPeerWithUser(DOMAIN, USER, PASSWORD, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
+    ({ peer, userFile } = fixture);
   });
 
   afterAll(async () => {
-    await peer?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   /** The peer client against a TS NTLM server, with `edit` applied to the NEGOTIATE in flight. */

@@ -1,11 +1,8 @@
 // The TypeScript NTLM package against gss-ntlmssp, a real and independent
 // implementation, in both directions, with message protection and export.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
-import { b64, peerAvailable, startPeer, unb64, type Peer } from './peer';
+import { b64, peerAvailable, startPeerWithUser, unb64, type Peer, type PeerFixture } from './peer';
 
 const avail = peerAvailable();
 const DOMAIN = 'EXAMPLE';
@@ -14,21 +11,18 @@ const PASSWORD = 'Interop-Passw0rd!';
 const TARGET = 'HTTP/srv1.example.com';
 
 describe.skipIf(!avail.ok)(`interop with gss-ntlmssp${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  let dir: string;
+  let fixture: PeerFixture | undefined;
   let userFile: string;
   let peer: Peer;
 
   beforeAll(async () => {
     api.setBackend('fallback');
-    dir = mkdtempSync(join(tmpdir(), 'ntlm-interop-'));
-    userFile = join(dir, 'users');
-    writeFileSync(userFile, `${DOMAIN}:${USER}:${PASSWORD}\n`);
-    peer = await startPeer({ NTLM_USER_FILE: userFile, NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
+    fixture = await startPeerWithUser(DOMAIN, USER, PASSWORD, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
+    ({ peer, userFile } = fixture);
   });
 
   afterAll(async () => {
-    await peer?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   async function tsClientToPeerServer(password = PASSWORD) {

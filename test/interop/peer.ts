@@ -1,7 +1,8 @@
 // TypeScript client for test/interop/peer.py, the JSON-lines harness around
 // gss-ntlmssp (the real NTLM peer). See README.md in this folder.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -221,3 +222,34 @@ export async function startPeer(env: Record<string, string | undefined> = {}): P
 /** base64 helpers for the harness' binary fields. */
 export const b64 = (buf: Uint8Array): string => Buffer.from(buf).toString('base64');
 export const unb64 = (s: string): Buffer => Buffer.from(s, 'base64');
+
+export interface PeerFixture {
+  peer: Peer;
+  /** The NTLM_USER_FILE the peer reads: one `DOMAIN:user:password` line. */
+  userFile: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The interop suites' fixture: a temp NTLM_USER_FILE holding `domain:user:password`
+ * and a harness reading it (the TS server gets the same file). `env` adds peer variables.
+ */
+export async function startPeerWithUser(domain: string, user: string, password: string, env: Record<string, string> = {}): Promise<PeerFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'ntlm-interop-'));
+  const userFile = join(dir, 'users');
+  writeFileSync(userFile, `${domain}:${user}:${password}\n`);
+  try {
+    const peer = await startPeer({ NTLM_USER_FILE: userFile, ...env });
+    return {
+      peer,
+      userFile,
+      async close() {
+        await peer.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -3,12 +3,9 @@
 // handshake with mechListMIC, then wrap/unwrap and MICs both ways, export
 // mid-conversation, and channel bindings (RFC 5929 application data, MS-NLMP
 // MsvAvChannelBindings) right, missing and wrong.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
-import { b64, peerAvailable, PeerError, startPeer, unb64, type Peer } from './peer';
+import { b64, peerAvailable, PeerError, startPeerWithUser, unb64, type Peer, type PeerFixture } from './peer';
 
 const avail = peerAvailable();
 const DOMAIN = 'EXAMPLE';
@@ -23,21 +20,18 @@ type ServerOptions = ConstructorParameters<typeof api.ServerContext>[1];
 type ClientOptions = ConstructorParameters<typeof api.ClientContext>[1];
 
 describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  let dir: string;
+  let fixture: PeerFixture | undefined;
   let userFile: string;
   let peer: Peer;
 
   beforeAll(async () => {
     api.setBackend('fallback');
-    dir = mkdtempSync(join(tmpdir(), 'spnego-interop-'));
-    userFile = join(dir, 'users');
-    writeFileSync(userFile, `${DOMAIN}:${USER}:${PASSWORD}\n`);
-    peer = await startPeer({ NTLM_USER_FILE: userFile, NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
+    fixture = await startPeerWithUser(DOMAIN, USER, PASSWORD, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
+    ({ peer, userFile } = fixture);
   });
 
   afterAll(async () => {
-    await peer?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   /** TS Negotiate client -> gss-ntlmssp SPNEGO acceptor. Returns after the client completed. */
@@ -90,6 +84,11 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
     }
   }
 
+  /** Close both ends of one conversation. */
+  async function end(ts: { close(): void }, cred: { close(): void }, id: string) {
+    await end(ts, cred, id);
+  }
+
   /** Three rounds of seal/unseal and sign/verify each way; the first message of each direction has SeqNum 1. */
   async function talk(ts: InstanceType<typeof api.ClientContext> | InstanceType<typeof api.ServerContext> | InstanceType<typeof api.SecurityContext>, id: string, firstSeq?: number) {
     for (let i = 0; i < 3; i++) {
@@ -112,18 +111,14 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
     const names = await peer.request('names', { id });
     expect(names.initiator).toBe(`${DOMAIN}\\${USER}`);
     await talk(client, id, 1);
-    client.close();
-    cred.close();
-    await peer.request('close', { id });
+    await end(client, cred, id);
   });
 
   it('gss-ntlmssp initiator -> TS acceptor: SPNEGO with mechListMIC, then wrap/unwrap both ways from SeqNum 1', async () => {
     const { server, cred, id } = await peerToTsServer();
     expect(server.names.clientName).toBe(`${DOMAIN}\\${USER}`);
     await talk(server, id, 1);
-    server.close();
-    cred.close();
-    await peer.request('close', { id });
+    await end(server, cred, id);
   });
 
   it('a TS Negotiate acceptor exported mid-conversation is an NTLM context that keeps talking to the peer', async () => {
@@ -138,9 +133,7 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
     expect(imported.packageName).toBe('NTLM');
     expect(imported.decrypt(pending).toString()).toBe('in flight across the export');
     await talk(imported, id);
-    imported.close();
-    cred.close();
-    await peer.request('close', { id });
+    await end(imported, cred, id);
   });
 
   it('a gss-ntlmssp SPNEGO acceptor exported and re-imported by the peer keeps talking to the TS client', async () => {
@@ -149,18 +142,14 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
     const { data } = await peer.request('export', { id });
     const { id: id2 } = await peer.request('import', { data });
     await talk(client, id2);
-    client.close();
-    cred.close();
-    await peer.request('close', { id: id2 });
+    await end(client, cred, id2);
   });
 
   describe('channel bindings', () => {
     it('TS client -> peer acceptor, both with the same bindings: completes and talks', async () => {
       const { client, cred, id } = await tsClientToPeer({ client: { channelBindings: BINDINGS }, peerBindings: BINDINGS });
       await talk(client, id, 1);
-      client.close();
-      cred.close();
-      await peer.request('close', { id });
+      await end(client, cred, id);
     });
 
     // gss-ntlmssp 1.2.0 compares MsvAvChannelBindings with MD5(gss_channel_bindings_struct) and
@@ -179,18 +168,14 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
       it(name, async () => {
         const { client, cred, id } = await tsClientToPeer(opts);
         await talk(client, id, 1);
-        client.close();
-        cred.close();
-        await peer.request('close', { id });
+        await end(client, cred, id);
       });
     }
 
     it('peer initiator -> TS acceptor, same bindings, policy require: completes and talks', async () => {
       const { server, cred, id } = await peerToTsServer({ server: { channelBindings: BINDINGS, channelBindingPolicy: 'require' }, peerBindings: BINDINGS });
       await talk(server, id, 1);
-      server.close();
-      cred.close();
-      await peer.request('close', { id });
+      await end(server, cred, id);
     });
 
     it('peer initiator with wrong bindings: refused with SEC_E_BAD_BINDINGS under allow and require, accepted under none', async () => {
@@ -199,18 +184,14 @@ describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (
       }
       const { server, cred, id } = await peerToTsServer({ server: { channelBindings: BINDINGS, channelBindingPolicy: 'none' }, peerBindings: OTHER_BINDINGS });
       await talk(server, id);
-      server.close();
-      cred.close();
-      await peer.request('close', { id });
+      await end(server, cred, id);
     });
 
     it('peer initiator without bindings: refused under require, accepted under allow', async () => {
       await expect(peerToTsServer({ server: { channelBindings: BINDINGS, channelBindingPolicy: 'require' } })).rejects.toMatchObject({ code: 'SEC_E_BAD_BINDINGS' });
       const { server, cred, id } = await peerToTsServer({ server: { channelBindings: BINDINGS, channelBindingPolicy: 'allow' } });
       await talk(server, id);
-      server.close();
-      cred.close();
-      await peer.request('close', { id });
+      await end(server, cred, id);
     });
   });
 });
