@@ -339,8 +339,12 @@ export interface ClientContextOptions {
 export interface ServerContextOptions {
   /** ASC_REQ_* bits. */
   flags?: number;
-  /** RFC 5929 channel binding application data of the connection the client came on. */
-  channelBindings?: Uint8Array;
+  /**
+   * RFC 5929 channel binding application data of the connection the client
+   * came on (e.g. tlsChannelBindings(socket)). A policy string instead means
+   * that policy with no channel of our own: `require` then refuses everyone.
+   */
+  channelBindings?: Uint8Array | ChannelBindingPolicy;
   /**
    * What to do with the client's bindings, after IIS's tokenChecking: `none`
    * ignores them, `allow` verifies them when the client sent some, `require`
@@ -414,11 +418,13 @@ export class ServerContext extends HandshakeContext {
     super(cred, flagsOf(options.flags, DEFAULT_ASC_REQ, 'AcceptSecurityContext'));
     const op = this.operation;
     this.#policy = handshakePolicy(options, op);
-    const policy = options.channelBindingPolicy ?? (options.channelBindings !== undefined ? 'allow' : 'none');
-    if (!POLICIES.includes(policy)) throw new SspiError('SEC_E_INVALID_PARAMETER', op, "channelBindingPolicy must be 'none', 'allow' or 'require'");
-    // allow = ASC_REQ_ALLOW_MISSING_BINDINGS; require without data of our own still
-    // refuses every client: an empty SEC_CHANNEL_BINDINGS matches nothing a client sends.
-    if (policy !== 'none') this.bindings = secChannelBindings(options.channelBindings ?? Buffer.alloc(0), op);
+    const given = options.channelBindings;
+    const data = typeof given === 'string' ? undefined : given;
+    const policy = options.channelBindingPolicy ?? (typeof given === 'string' ? given : given !== undefined ? 'allow' : 'none');
+    if (!POLICIES.includes(policy)) throw new SspiError('SEC_E_INVALID_PARAMETER', op, "the channel binding policy must be 'none', 'allow' or 'require'");
+    // allow = ASC_REQ_ALLOW_MISSING_BINDINGS. Without a channel of our own the
+    // bindings are empty: no real client's bindings match them.
+    if (policy !== 'none') this.bindings = secChannelBindings(data ?? Buffer.alloc(0), op);
     this.#ascFlags = (this.requestFlags | (policy === 'allow' ? AscReq.ALLOW_MISSING_BINDINGS : 0)) >>> 0;
   }
 

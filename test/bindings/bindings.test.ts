@@ -167,6 +167,34 @@ describe('the fallback NTLM server applies the policy (IIS tokenChecking None/Al
     });
   }
 
+  it('a policy string as channelBindings: that policy with no channel of our own (require refuses everyone)', async () => {
+    const outcome = async (policy: 'none' | 'allow' | 'require', client: Buffer | undefined) => {
+      const cc = await api.Credentials.acquire({ package: 'Negotiate', use: 'outbound', identity });
+      const sc = await api.Credentials.acquire({ package: 'Negotiate', use: 'inbound', users: [identity] });
+      const c = new api.ClientContext(cc, { target: 'HTTP/localhost', ...(client ? { channelBindings: client } : {}) });
+      const s = new api.ServerContext(sc, { channelBindings: policy });
+      try {
+        let t = await c.step();
+        for (let r = await s.step(t.token); !r.done; r = await s.step(t.token)) t = await c.step(r.token);
+        return 'ok';
+      } catch (e) {
+        return (e as { code: string }).code;
+      } finally {
+        for (const x of [c, s, cc, sc]) x.close();
+      }
+    };
+    expect([await outcome('none', APP), await outcome('allow', undefined), await outcome('allow', APP), await outcome('require', undefined), await outcome('require', APP)]).toEqual([
+      'ok',
+      'ok',
+      'SEC_E_BAD_BINDINGS',
+      'SEC_E_BAD_BINDINGS',
+      'SEC_E_BAD_BINDINGS',
+    ]);
+    const sc = await api.Credentials.acquire({ package: 'Negotiate', use: 'inbound', users: [identity] });
+    expect(() => new api.ServerContext(sc, { channelBindings: 'sometimes' as never })).toThrow(expect.objectContaining({ code: 'SEC_E_INVALID_PARAMETER' }));
+    sc.close();
+  });
+
   it('the client puts MD5 of the bindings in MsvAvChannelBindings, and 16 zero bytes without bindings', async () => {
     const cc = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity });
     const sc = await api.Credentials.acquire({ package: 'NTLM', use: 'inbound', users: [identity] });
