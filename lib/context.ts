@@ -360,6 +360,19 @@ export interface ServerContextOptions {
 
 const POLICIES: readonly ChannelBindingPolicy[] = ['none', 'allow', 'require'];
 
+/**
+ * Windows' packages take the key floor from the registry (NTLMMinClientSec /
+ * NTLMMinServerSec) and the addon does not read SECPKG_ATTR_CLIENT_SPECIFIED_TARGET,
+ * so these settings would be silently ignored there: refuse them instead.
+ */
+function nativeCannotApply(backend: Backend, policy: HandshakePolicy | undefined, op: string): void {
+  if (backend.name !== 'native' || !policy) return;
+  if (policy.targetNames) throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', op, 'targetNames is enforced by the fallback NTLM package only; on Windows check the client-specified target yourself');
+  if (policy.minimumSecurity !== undefined && policy.minimumSecurity !== 128) {
+    throw new SspiError('SEC_E_UNSUPPORTED_FUNCTION', op, 'minimumSecurity is a fallback setting; Windows reads NTLMMinClientSec/NTLMMinServerSec from the registry');
+  }
+}
+
 function handshakePolicy(o: { minimumSecurity?: MinimumSecurity; targetNames?: readonly string[] }, op: string): HandshakePolicy | undefined {
   const p: HandshakePolicy = {};
   if (o.minimumSecurity !== undefined) {
@@ -389,6 +402,7 @@ export class ClientContext extends HandshakeContext {
     super(cred, flagsOf(options.flags, DEFAULT_ISC_REQ, 'InitializeSecurityContextW'));
     this.target = options.target;
     this.#policy = handshakePolicy(options, this.operation);
+    nativeCannotApply(this.backend, this.#policy, this.operation);
     if (options.channelBindings !== undefined) this.bindings = secChannelBindings(options.channelBindings, this.operation);
   }
 
@@ -418,6 +432,7 @@ export class ServerContext extends HandshakeContext {
     super(cred, flagsOf(options.flags, DEFAULT_ASC_REQ, 'AcceptSecurityContext'));
     const op = this.operation;
     this.#policy = handshakePolicy(options, op);
+    nativeCannotApply(this.backend, this.#policy, op);
     const given = options.channelBindings;
     const data = typeof given === 'string' ? undefined : given;
     const policy = options.channelBindingPolicy ?? (typeof given === 'string' ? given : given !== undefined ? 'allow' : 'none');

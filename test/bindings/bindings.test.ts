@@ -122,6 +122,16 @@ describe('the native backend gets SECBUFFER_CHANNEL_BINDINGS next to the token',
   });
 });
 
+describe('fallback-only settings on the native backend', () => {
+  it('refuses targetNames and a lowered minimumSecurity instead of ignoring them', async () => {
+    const f = fakeAddon();
+    const cred = await Credentials.acquire({ package: 'Negotiate', use: 'both', backend: createNativeBackend(f.binding) });
+    expect(() => new ServerContext(cred, { targetNames: ['HTTP/x'] })).toThrow(expect.objectContaining({ code: 'SEC_E_UNSUPPORTED_FUNCTION' }));
+    expect(() => new ClientContext(cred, { minimumSecurity: 40 })).toThrow(expect.objectContaining({ code: 'SEC_E_UNSUPPORTED_FUNCTION' }));
+    expect(() => new ServerContext(cred, { minimumSecurity: 128 })).not.toThrow();
+  });
+});
+
 describe('the fallback NTLM server applies the policy (IIS tokenChecking None/Allow/Require)', () => {
   beforeAll(() => api.setBackend('fallback'));
   const identity = { user: 'alice', domain: 'CONTOSO', password: 'Bind-Passw0rd!' };
