@@ -194,8 +194,8 @@ export function decodeNegotiationToken(token: Buffer, op: string): NegotiationTo
     const inner = body.subarray(oid.end);
     return { kind: 'init', init: parseInit(readOnly(inner, 0xa0, op, 'negTokenInit'), op) };
   }
+  // Later legs carry a bare NegTokenResp; a NegTokenInit without the GSS-API framing is refused.
   if (token[0] === 0xa1) return { kind: 'resp', resp: parseResp(readOnly(token, 0xa1, op, 'negTokenResp'), op) };
-  if (token[0] === 0xa0) return { kind: 'init', init: parseInit(readOnly(token, 0xa0, op, 'negTokenInit'), op) };
   throw invalidToken(op, 'the token is neither SPNEGO nor NTLMSSP');
 }
 
