@@ -195,6 +195,10 @@ describe('strict DER: every malformed Negotiate token is SEC_E_INVALID_TOKEN', (
     for (let n = 1; n < good.length; n++) await refused(good.subarray(0, n));
     await refused(Buffer.concat([good, Buffer.from([0])]));
     await refused(Buffer.concat([Buffer.from([0x61]), good.subarray(1)]));
+    // The NegTokenInit without its InitialContextToken framing (0x60, thisMech).
+    expect(good[1]).toBeLessThan(0x80);
+    expect(good.subarray(2, 10)).toEqual(SPNEGO_OID_DER);
+    await refused(good.subarray(10));
   });
 
   it('refuses BER-only encodings: indefinite length, non-minimal lengths, OID padding', async () => {
