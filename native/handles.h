@@ -37,6 +37,9 @@ enum class ContextState {
   kExported,  // exported with SECPKG_CONTEXT_EXPORT_DELETE_OLD: still to be deleted, not usable
 };
 
+// Which DecryptMessage layout the package takes, learnt from the first message it accepted.
+enum class DecryptLayout { kUnknown, kStream, kTokenData };
+
 class ContextOwner {
  public:
   ContextOwner() { SecInvalidateHandle(&handle); }
@@ -51,6 +54,7 @@ class ContextOwner {
   CtxtHandle handle;
   ContextState state = ContextState::kEmpty;
   std::optional<SecPkgContext_Sizes> sizes;  // cached once the context is complete
+  DecryptLayout decryptLayout = DecryptLayout::kUnknown;
 };
 
 class TokenOwner {

@@ -149,7 +149,7 @@ class HandshakeWorker : public PromiseWorker {
 std::shared_ptr<ContextOwner> ContextForStep(Napi::Env env, const Napi::Value& value, const char* operation) {
   std::shared_ptr<ContextOwner> ctx = Context::From(env, value, operation);
   // A quick refusal on the JS thread; the worker checks again under the lock.
-  bool exported;
+  bool exported = false;
   {
     std::lock_guard<std::mutex> lock(ctx->mutex);
     exported = ctx->state == ContextState::kExported;

@@ -83,28 +83,76 @@ Napi::Value EncryptCall(const Napi::CallbackInfo& info) {
 
 // decryptMessage(ctx, token || ciphertext || padding) -> plaintext.
 // SECBUFFER_STREAM (the whole message) + an empty SECBUFFER_DATA: the package finds the
-// boundaries itself (the token may be shorter than cbSecurityTrailer), and points DATA at
-// the plaintext inside the stream buffer (.NET and pywin32 unwrap this way).
+// boundaries itself (a Kerberos token may be shorter than cbSecurityTrailer) and points
+// DATA at the plaintext inside the stream (.NET and pywin32 unwrap this way). A package
+// that does not take STREAM (Wine 8's NTLM answers SEC_E_INVALID_TOKEN; .NET unwraps NTLM
+// as TOKEN + DATA) gets TOKEN (cbSecurityTrailer) + DATA instead; the layout that first
+// worked is kept for the context.
+namespace {
+
+struct Decrypted {
+  SECURITY_STATUS status;
+  std::vector<unsigned char> plain;
+};
+
+Decrypted DecryptStream(LockedContext& ctx, std::vector<unsigned char> message) {
+  SecBuffer buffers[2] = {Buf(SECBUFFER_STREAM, message), SecBuffer{0, SECBUFFER_DATA, nullptr}};
+  SecBufferDesc desc{SECBUFFER_VERSION, 2, buffers};
+  ULONG qop = 0;
+  Decrypted out{DecryptMessage(&ctx->handle, &desc, 0, &qop), {}};
+  if (FAILED(out.status)) return out;
+  const auto* plain = static_cast<const unsigned char*>(buffers[1].pvBuffer);
+  const size_t n = buffers[1].cbBuffer;
+  if (plain == nullptr || n == 0) return out;
+  // DATA must lie inside the stream we passed; anything else is a package bug.
+  const unsigned char* begin = message.data();
+  const unsigned char* end = begin + message.size();
+  if (plain < begin || plain > end || n > static_cast<size_t>(end - plain)) {
+    out.status = SEC_E_INTERNAL_ERROR;
+    return out;
+  }
+  out.plain.assign(plain, plain + n);
+  return out;
+}
+
+Decrypted DecryptTokenData(LockedContext& ctx, const std::vector<unsigned char>& message, size_t trailer) {
+  if (message.size() < trailer) return {SEC_E_INVALID_TOKEN, {}};
+  const auto split = message.begin() + static_cast<std::ptrdiff_t>(trailer);
+  std::vector<unsigned char> token(message.begin(), split), data(split, message.end());
+  SecBuffer buffers[2] = {Buf(SECBUFFER_TOKEN, token), Buf(SECBUFFER_DATA, data)};
+  SecBufferDesc desc{SECBUFFER_VERSION, 2, buffers};
+  ULONG qop = 0;
+  Decrypted out{DecryptMessage(&ctx->handle, &desc, 0, &qop), {}};
+  if (FAILED(out.status)) return out;
+  // In-place packages leave pvBuffer in data; others point it into their own copy.
+  const auto* plain = static_cast<const unsigned char*>(buffers[1].pvBuffer);
+  if (plain != nullptr && buffers[1].cbBuffer != 0) out.plain.assign(plain, plain + buffers[1].cbBuffer);
+  return out;
+}
+
+}  // namespace
+
 Napi::Value DecryptCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "DecryptMessage";
   auto message = ReadBytes(env, info[1], "decryptMessage: message must be a Buffer");
   LockedContext ctx = Context::Lock(env, info[0], op);
   if (message.empty()) ThrowSspi(env, SEC_E_INVALID_TOKEN, op, "the message is empty");
-  SecBuffer buffers[2] = {Buf(SECBUFFER_STREAM, message), SecBuffer{0, SECBUFFER_DATA, nullptr}};
-  SecBufferDesc desc{SECBUFFER_VERSION, 2, buffers};
-  ULONG qop = 0;
-  Check(env, DecryptMessage(&ctx->handle, &desc, 0, &qop), op);
-  const auto* plain = static_cast<const unsigned char*>(buffers[1].pvBuffer);
-  const size_t n = buffers[1].cbBuffer;
-  if (plain == nullptr || n == 0) return ToBuffer(env, nullptr, 0);
-  // DATA must lie inside the stream we passed; anything else is a package bug.
-  const unsigned char* begin = message.data();
-  const unsigned char* end = begin + message.size();
-  if (plain < begin || plain > end || n > static_cast<size_t>(end - plain)) {
-    ThrowSspi(env, SEC_E_INTERNAL_ERROR, op, "the package returned data outside the message");
+  if (ctx->decryptLayout != DecryptLayout::kTokenData) {
+    Decrypted r = DecryptStream(ctx, message);
+    const bool untried = ctx->decryptLayout == DecryptLayout::kUnknown;
+    if (!FAILED(r.status)) {
+      ctx->decryptLayout = DecryptLayout::kStream;
+      return ToBuffer(env, r.plain.data(), r.plain.size());
+    }
+    if (!untried || (r.status != SEC_E_INVALID_TOKEN && r.status != SEC_E_UNSUPPORTED_FUNCTION)) {
+      ThrowSspi(env, r.status, op);
+    }
   }
-  return ToBuffer(env, plain, n);
+  Decrypted r = DecryptTokenData(ctx, message, Sizes(env, ctx, op).cbSecurityTrailer);
+  if (FAILED(r.status)) ThrowSspi(env, r.status, op);
+  ctx->decryptLayout = DecryptLayout::kTokenData;
+  return ToBuffer(env, r.plain.data(), r.plain.size());
 }
 
 }  // namespace sspi

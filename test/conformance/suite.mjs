@@ -111,7 +111,7 @@ export function runConformance({ describe, it, api, options }) {
     });
   }
 
-  describe(`conformance: ${o.packageName}`, () => {
+  describe(`conformance: ${o.packageName}${o.target ? ` (${o.target})` : ''}`, () => {
     it('completes the handshake and reports the client name', async () => {
       const h = await handshake();
       try {

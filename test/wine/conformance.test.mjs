@@ -21,19 +21,38 @@ if (!existsSync(apiPath) || !existsSync(fileURLToPath(suitePath))) {
   const user = process.env.SSPI_TEST_USER ?? 'testuser';
   const domain = process.env.SSPI_TEST_DOMAIN ?? 'TESTDOMAIN';
   const password = process.env.SSPI_TEST_PASSWORD ?? 'Passw0rd!';
-  const common = { apiPath, target: 'HOST/localhost', childEnv };
-  const only = (process.env.SSPI_CONFORMANCE ?? (process.env.SSPI_WINE === '1' ? 'SspiTest,NTLM' : 'NTLM,Negotiate')).split(',');
+  const { binding, assertProviderToken } = await import('./helpers.mjs');
+  const probe = () => binding.threadTokenInfo();
+  const common = { apiPath, target: 'HOST/localhost', childEnv, probe };
+  const only = (process.env.SSPI_CONFORMANCE ?? (process.env.SSPI_WINE === '1' ? 'SspiTest,SspiTestNego,NTLM' : 'NTLM,Negotiate')).split(',');
 
-  if (only.includes('SspiTest')) {
+  // The test provider (test/wine/provider/README.md): SspiTest with its NTLM profile, with its
+  // Kerberos-like profile (target krb/...: short tokens, padding, SEC_E_OUT_OF_SEQUENCE), and
+  // SspiTestNego, which selects SspiTest and refuses import itself.
+  const provider = [
+    { packageName: 'SspiTest', target: 'HOST/localhost', outOfSequence: 'SEC_E_MESSAGE_ALTERED' },
+    { packageName: 'SspiTest', target: 'krb/localhost', outOfSequence: 'SEC_E_OUT_OF_SEQUENCE' },
+    { packageName: 'SspiTestNego', target: 'HOST/localhost', outOfSequence: 'SEC_E_MESSAGE_ALTERED', heldBy: 'SspiTest' },
+  ];
+  for (const run of provider) {
+    if (!only.includes(run.packageName)) continue;
     runConformance({
       describe,
       it,
       api,
       options: {
         ...common,
-        packageName: 'SspiTest',
+        packageName: run.packageName,
+        target: run.target,
         identity: { user: 'alice', domain: 'TESTDOM', password: 'Passw0rd!' },
-        expect: { names: true, exportImport: true, impersonate: true },
+        expect: {
+          names: true,
+          exportImport: true,
+          impersonate: true,
+          outOfSequence: run.outOfSequence,
+          heldBy: run.heldBy,
+          impersonatedToken: (t) => assertProviderToken(t),
+        },
         truncationStride: 1,
       },
     });
@@ -54,9 +73,20 @@ if (!existsSync(apiPath) || !existsSync(fileURLToPath(suitePath))) {
         // Wine 8's NTLM also derives mismatched keys between client and server
         // (SEC_E_MESSAGE_ALTERED both ways) and Samba's ntlm_auth accepts some truncated
         // messages: the suite asserts what Wine returns, so a Wine upgrade shows up.
+        // On Windows a local account authenticates with NTLM under Negotiate too, so both
+        // export as NTLM; impersonating the second account must change the thread's SID.
         expect: isWine
           ? { names: false, exportImport: false, impersonate: false, messageProtection: packageName !== 'NTLM', truncation: 'typed' }
-          : { names: true, exportImport: true, impersonate: true },
+          : {
+              names: true,
+              exportImport: true,
+              impersonate: true,
+              heldBy: 'NTLM',
+              outOfSequence: 'SEC_E_MESSAGE_ALTERED',
+              impersonatedToken: (t) => {
+                if (t.sid === binding.processUserSid()) throw new Error('the thread impersonates the runner, not the test account');
+              },
+            },
         truncationStride: 8,
       },
     });

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EXPORT_DELETE_OLD, backend, binding, handshake, hasProvider, providerIdentity, throwsCode } from './helpers.mjs';
+import { EXPORT_DELETE_OLD, assertProviderToken, backend, binding, establishPublic, handshake, hasProvider, providerIdentity, throwsCode } from './helpers.mjs';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 
 const CHILD = fileURLToPath(new URL('./handoff-child.mjs', import.meta.url));
 const skip = hasProvider() ? false : 'the SspiTest provider is not registered';
@@ -53,6 +55,7 @@ describe('handoff to a second Windows process (SspiTest)', { skip }, () => {
       copy.token?.close();
       const exp = await backend.exportSecurityContext(h.sc, EXPORT_DELETE_OLD);
       assert.ok(exp.token, 'the export returned a token');
+      const exportedSid = exp.token.userSid();
       const remote = backend.duplicateTokenToProcess(exp.token, ready.pid);
       assert.ok(remote > 0n);
       exp.token.close();
@@ -72,12 +75,16 @@ describe('handoff to a second Windows process (SspiTest)', { skip }, () => {
       assert.equal(res.pid, ready.pid);
       assert.equal(res.steps.imported, true);
       assert.equal(res.steps.verified, true);
+      assert.equal(res.tokenSid, exportedSid, 'the duplicated handle is the exported token in the child');
+      assert.equal(res.queriedSid, exportedSid, 'QuerySecurityContextToken gives the imported token');
       assert.equal(res.clientName, 'TESTDOM\\alice');
       assert.equal(res.plaintext, 'sealed by the client');
       assert.equal(res.threadBefore, null, 'no thread token before');
-      assert.equal(res.threadDuring, res.processSid, 'thread token carries the user SID while impersonating');
-      assert.equal(typeof res.userDuring, 'string');
+      assert.ok(res.threadDuring, 'a thread token while impersonating');
+      assert.equal(res.threadDuring.sid, exportedSid, 'the thread carries the imported token');
+      assertProviderToken(res.threadDuring, res.processPrivileges);
       assert.equal(res.threadAfter, null, 'thread token gone after revert');
+      assert.equal(res.closeHandleFailures, 0);
       assert.equal(res.noTokenImpersonation, 'SEC_E_NO_IMPERSONATION');
       assert.equal(res.afterClose, 'SEC_E_INVALID_HANDLE');
       assert.equal(res.processSid, binding.processUserSid());
@@ -94,6 +101,39 @@ describe('handoff to a second Windows process (SspiTest)', { skip }, () => {
       h.close();
       p.kill();
       rmSync(log, { force: true });
+    }
+  });
+
+  it('public API: a context negotiated with SspiTestNego exports as SspiTest; a second process imports it, names alice, unseals, impersonates the imported token', async () => {
+    const api = createRequire(import.meta.url)('../../dist/index.js');
+    api.setBackend(backend);
+    const h = await establishPublic(api, 'SspiTestNego', { identity: providerIdentity });
+    const { p, next } = startChild({});
+    try {
+      const ready = await next();
+      const sealed = h.c.encrypt(Buffer.from('sealed before the handoff'));
+      assert.equal(h.s.negotiatedPackage, 'SspiTest');
+      const exported = await h.s.export({ deleteOld: true });
+      assert.equal(exported.packageName, 'SspiTest');
+      assert.equal(exported.credentialPackage, 'SspiTestNego');
+      assert.equal(exported.bufferType, 2, 'the provider marks its packed buffer SECBUFFER_TOKEN');
+      const key = randomBytes(32);
+      const envelope = api.encodeHandoff(exported, { key, targetPid: ready.pid });
+      exported.dispose();
+      p.send({ publicApi: true, envelope: envelope.toString('base64'), key: key.toString('base64'), sealed: sealed.toString('base64') });
+      const res = await next();
+      assert.equal(res.error, undefined, res.error);
+      assert.equal(res.packageName, 'SspiTest', 'imported under the package that holds the context');
+      assert.equal(res.clientName, 'TESTDOM\\alice');
+      assert.equal(res.plaintext, 'sealed before the handoff');
+      assert.ok(res.threadDuring, 'impersonating in the child');
+      assertProviderToken(res.threadDuring, res.processPrivileges);
+      assert.equal(res.threadAfterClose, null, 'closing inside impersonate() left no thread token');
+      assert.equal(res.closeHandleFailures, 0);
+      assert.equal(h.c.decrypt(Buffer.from(res.reply, 'base64')).toString(), 'reply from the child');
+    } finally {
+      h.close();
+      p.kill();
     }
   });
 

@@ -34,6 +34,9 @@ export const providerIdentity = { user: 'alice', domain: 'TESTDOM', password: 'P
 
 export const hasProvider = () => backend.enumerateSecurityPackages().some((p) => p.name === 'SspiTest');
 
+/** The identity a package verifies: the provider's fixed account, or the NTLM test account (Wine's shim, CI's local user). */
+export const identityFor = (packageName) => (packageName.startsWith('SspiTest') ? providerIdentity : ntlmIdentity);
+
 /** A full loopback handshake. Returns both credentials, both contexts and the statuses. */
 export async function handshake(packageName, { identity, iflags = ISC_FLAGS, aflags = ASC_FLAGS, target = 'HOST/localhost' } = {}) {
   const client = await backend.acquireCredentialsHandle({ packageName, use: 'outbound', ...(identity ? { identity } : {}) });
@@ -77,6 +80,18 @@ export async function handshake(packageName, { identity, iflags = ISC_FLAGS, afl
     throw e;
   }
   return { client, server, cc, sc, statuses, tokens, results, cDone, sDone, close };
+}
+
+/**
+ * The token a thread carries while impersonating a test-provider context is the context's,
+ * not the process's own: the provider hands out a copy of the process token with a
+ * privilege removed (test/wine/provider/README.md), since under Wine every token has the
+ * same user SID.
+ */
+export function assertProviderToken(info, processPrivileges = binding.processPrivileges()) {
+  assert.ok(info, 'the thread carries a token');
+  const missing = processPrivileges.filter((p) => !info.privileges.includes(p));
+  assert.ok(info.restricted || missing.length > 0, `the thread token is the process token (privileges ${info.privileges.join(',')})`);
 }
 
 function checkCode(e, code, operation) {

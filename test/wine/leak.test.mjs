@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { EXPORT_DELETE_OLD, backend, binding, handleCount, handshake, hasProvider, ntlmIdentity, providerIdentity } from './helpers.mjs';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { EXPORT_DELETE_OLD, backend, binding, establishPublic, handleCount, handshake, hasProvider, ntlmIdentity, providerIdentity } from './helpers.mjs';
+
+const api = createRequire(import.meta.url)('../../dist/index.js');
+api.setBackend(backend);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -47,6 +52,45 @@ const snapshot = () => {
   return { handles: handleCount(), reported: binding.processHandleCount(), rss: m.rss, native: m.rss - m.heapTotal, heapUsed: m.heapUsed };
 };
 
+// Handles are released when the code says so, not when the garbage collector runs:
+// these loops never call gc(), and only yield to the event loop.
+const HANDOFF_CYCLES = Number(process.env.SSPI_HANDOFF_CYCLES ?? 1000);
+const publicCycle = async (viaEnvelope) => {
+  const h = await establishPublic(api, 'SspiTestNego', { identity: providerIdentity });
+  const sealed = h.c.encrypt(msg);
+  const exported = await h.s.export({ deleteOld: true });
+  let ctx;
+  if (viaEnvelope) {
+    const key = randomBytes(32);
+    const envelope = api.encodeHandoff(exported, { key, targetPid: process.pid });
+    exported.dispose();
+    ctx = await api.importContext(envelope, { key });
+  } else {
+    ctx = await api.importContext(exported);
+  }
+  assert.deepEqual(ctx.decrypt(sealed), msg);
+  ctx.close();
+  h.close();
+};
+
+describe('deterministic release (no gc)', { skip: hasProvider() ? false : 'no SspiTest provider' }, () => {
+  for (const viaEnvelope of [false, true]) {
+    it(`${HANDOFF_CYCLES} ${viaEnvelope ? 'envelope' : 'in-process'} export/import/close cycles keep the handle count flat without gc()`, { timeout: 20 * 60_000 }, async (t) => {
+      for (let i = 0; i < 20; i++) await publicCycle(viaEnvelope);
+      await new Promise((r) => setImmediate(r));
+      const failures = binding.closeHandleFailures();
+      const before = handleCount();
+      const start = Date.now();
+      for (let i = 0; i < HANDOFF_CYCLES; i++) await publicCycle(viaEnvelope);
+      await new Promise((r) => setImmediate(r));
+      const after = handleCount();
+      t.diagnostic(`${viaEnvelope ? 'envelope' : 'in-process'}: ${HANDOFF_CYCLES} cycles in ${Date.now() - start} ms; handles ${before} -> ${after}`);
+      assert.ok(after <= before + 4, `handles ${before} -> ${after}`);
+      assert.equal(binding.closeHandleFailures(), failures, 'no CloseHandle of the addon failed');
+    });
+  }
+});
+
 describe('leaks', () => {
   it(`SspiTest: ${CYCLES} cycles of acquire → handshake → export → import → close leave handles and RSS flat`, { skip: hasProvider() ? false : 'no SspiTest provider', timeout: 30 * 60_000 }, async (t) => {
     // The counter sees one token handle come and go.
@@ -66,6 +110,7 @@ describe('leaks', () => {
     const after = snapshot();
     t.diagnostic(report('SspiTest', before, after, CYCLES, Date.now() - start));
     assert.ok(after.handles <= before.handles + 5, `handles ${before.handles} -> ${after.handles}`);
+    assert.equal(binding.closeHandleFailures(), 0, 'no CloseHandle of the addon failed');
     assert.ok(after.heapUsed - before.heapUsed < 4 * 2 ** 20, `live JS heap grew ${after.heapUsed - before.heapUsed} bytes`);
     assert.ok(after.rss - before.rss < 48 * 2 ** 20, `rss grew ${after.rss - before.rss}`);
   });

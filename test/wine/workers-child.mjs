@@ -1,13 +1,14 @@
 // A worker thread: loads the addon in its own environment and runs handshakes.
 import { parentPort, workerData } from 'node:worker_threads';
-import { backend, binding, handshake, ntlmIdentity, providerIdentity } from './helpers.mjs';
+import { backend, binding, handshake, identityFor, isWine } from './helpers.mjs';
 
 const msg = Buffer.from('from a worker');
 let done = 0;
 const run = async (pkg) => {
-  const h = await handshake(pkg, { identity: pkg === 'NTLM' ? ntlmIdentity : providerIdentity });
+  const h = await handshake(pkg, { identity: identityFor(pkg) });
   const sig = backend.makeSignature(h.cc, msg);
-  if (pkg === 'SspiTest') backend.verifySignature(h.sc, msg, sig);
+  // Wine 8's NTLM derives mismatched keys between client and server (ntlm.test.mjs).
+  if (pkg.startsWith('SspiTest') || !isWine) backend.verifySignature(h.sc, msg, sig);
   h.close();
   done++;
 };

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { handleCount, handshake, hasProvider, providerIdentity } from './helpers.mjs';
+import { handleCount, handshake, hasProvider, identityFor } from './helpers.mjs';
 
 const CHILD = fileURLToPath(new URL('./workers-child.mjs', import.meta.url));
 const pkgs = hasProvider() ? ['SspiTest', 'NTLM', 'SspiTest', 'NTLM'] : ['NTLM', 'NTLM', 'Negotiate', 'Negotiate'];
@@ -21,12 +21,14 @@ function finish(w) {
 
 describe('worker_threads', () => {
   it('4 workers load the addon at once and run handshakes', async () => {
-    const workers = pkgs.map((packageName) => new Worker(CHILD, { workerData: { packageName, rounds: packageName === 'NTLM' ? 5 : 50 } }));
+    const rounds = (p) => (p.startsWith('SspiTest') ? 50 : 5);
+    const workers = pkgs.map((packageName) => new Worker(CHILD, { workerData: { packageName, rounds: rounds(packageName) } }));
     const results = await Promise.all(workers.map(finish));
-    assert.deepEqual(results.map((r) => r.done), pkgs.map((p) => (p === 'NTLM' ? 5 : 50)));
+    assert.deepEqual(results.map((r) => r.done), pkgs.map(rounds));
     for (const r of results) assert.equal(r.threadToken, null);
     // The main thread's addon instance still works.
-    const h = await handshake(hasProvider() ? 'SspiTest' : 'NTLM', { identity: providerIdentity });
+    const main = hasProvider() ? 'SspiTest' : 'NTLM';
+    const h = await handshake(main, { identity: identityFor(main) });
     h.close();
   });
 
@@ -48,7 +50,7 @@ describe('worker_threads', () => {
     await sleep(500);
     const after = handleCount();
     assert.ok(after <= before + 4, `handles ${before} -> ${after}`);
-    const h = await handshake(pkg, { identity: providerIdentity });
+    const h = await handshake(pkg, { identity: identityFor(pkg) });
     h.close();
   });
 });
