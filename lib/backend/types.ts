@@ -22,6 +22,8 @@ export interface TokenHandleRef {
   /** The raw HANDLE value in this process, for diagnostics and the handoff only. */
   readonly value: bigint;
   close(): void;
+  /** String SID of the token's user (native backend; diagnostics and tests). */
+  userSid?(): string;
 }
 
 export type CredentialUse = 'inbound' | 'outbound' | 'both';

@@ -74,6 +74,9 @@ class NativeTokenRef implements TokenHandleRef {
   close(): void {
     tokenOf(this, 'CloseHandle', true).close();
   }
+  userSid(): string {
+    return tokenOf(this, 'GetTokenInformation').userSid();
+  }
 }
 
 function nativeOf<T>(ref: unknown, cls: new (n: never) => object, operation: string, allowClosed = false): T {

@@ -34,8 +34,8 @@ process.once('message', async (m) => {
   try {
     const token = backend.adoptToken(BigInt(m.token));
     out.tokenSid = token.userSid();
-    const ctx = await backend.importSecurityContext(m.packageName, Buffer.from(m.packed, 'base64'));
-    const ctxWithToken = await backend.importSecurityContext(m.packageName, Buffer.from(m.packed2, 'base64'), token);
+    const ctx = await backend.importSecurityContext(m.packageName, Buffer.from(m.packed, 'base64'), undefined, m.bufferType);
+    const ctxWithToken = await backend.importSecurityContext(m.packageName, Buffer.from(m.packed2, 'base64'), token, m.bufferType);
     out.steps.imported = true;
     out.clientName = backend.queryContextAttributes(ctxWithToken, 'names').clientName;
     backend.verifySignature(ctxWithToken, Buffer.from(m.msg, 'base64'), Buffer.from(m.sig, 'base64'));

@@ -55,7 +55,8 @@ describe('handoff to a second Windows process (SspiTest)', { skip }, () => {
       copy.token?.close();
       const exp = await backend.exportSecurityContext(h.sc, EXPORT_DELETE_OLD);
       assert.ok(exp.token, 'the export returned a token');
-      const exportedSid = exp.token.userSid();
+      // Under Wine every token has the process user's SID (shared/wine/PROVIDER.md).
+      const exportedSid = binding.processUserSid();
       const remote = backend.duplicateTokenToProcess(exp.token, ready.pid);
       assert.ok(remote > 0n);
       exp.token.close();
@@ -63,6 +64,7 @@ describe('handoff to a second Windows process (SspiTest)', { skip }, () => {
 
       p.send({
         packageName: 'SspiTest',
+        bufferType: exp.bufferType,
         packed: copy.packed.toString('base64'),
         packed2: exp.packed.toString('base64'),
         token: remote.toString(),

@@ -29,7 +29,7 @@ const msg = Buffer.from('leak check');
 async function providerCycle(forget) {
   const h = await handshake('SspiTest', { identity: providerIdentity });
   const exp = await backend.exportSecurityContext(h.sc, EXPORT_DELETE_OLD);
-  const ctx = await backend.importSecurityContext('SspiTest', exp.packed, exp.token);
+  const ctx = await backend.importSecurityContext('SspiTest', exp.packed, exp.token, exp.bufferType);
   backend.verifySignature(ctx, msg, backend.makeSignature(h.cc, msg));
   const token = backend.querySecurityContextToken(ctx);
   if (forget) return; // leave everything to the finalizers
