@@ -4,41 +4,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake';
+import { logonPair, type Who } from './logon';
 
-const { Credentials, ClientContext, ServerContext, importContext, SspiError } = api;
+const { importContext, SspiError } = api;
 
 const password = 'Passw0rd!identity';
 
-type Who = { user: string; domain: string; password: string };
 type Entry = { user: string; domain?: string; password: string };
 
-/** A full handshake: the client logs on as `who` against a store of `users`. */
-async function handshake(who: Who, users: Entry[], target = 'HOST/localhost') {
-  const clientCred = await Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: who });
-  const serverCred = await Credentials.acquire({ package: 'NTLM', use: 'inbound', users });
-  const client = new ClientContext(clientCred, { target });
-  const server = new ServerContext(serverCred);
-  const close = () => {
-    client.close();
-    server.close();
-    clientCred.close();
-    serverCred.close();
-  };
-  try {
-    let input: Buffer | undefined;
-    for (;;) {
-      const c = await client.step(input);
-      if (!c.token) break;
-      const s = await server.step(c.token);
-      input = s.token;
-      if (!input) break;
-    }
-  } catch (e) {
-    close();
-    throw e;
-  }
-  return { client, server, close };
-}
+const handshake = (who: Who, users: Entry[], target?: string) => logonPair(who, { users }, target);
 
 async function statusOf(p: Promise<unknown>): Promise<string | undefined> {
   try {

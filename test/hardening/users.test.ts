@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake';
+import { logonPair, type Who } from './logon';
 
-const { Credentials, ClientContext, ServerContext, SspiError } = api;
+const { Credentials, SspiError } = api;
 const BLANK_NT = '31D6CFE0D16AE931B73C59D7E0C089C0'; // NTOWFv1('') (MS-NLMP 3.3.1)
 
 function file(text: string): string {
@@ -29,29 +30,15 @@ async function acquireError(options: Record<string, unknown>): Promise<{ code: s
 }
 
 /** Log on as `who` against a store; resolves to the client name or the failure status. */
-async function logon(who: { user: string; domain: string; password: string }, store: Record<string, unknown>): Promise<string> {
-  const clientCred = await Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: who });
-  const serverCred = await Credentials.acquire({ package: 'NTLM', use: 'inbound', ...store });
-  const client = new ClientContext(clientCred, { target: 'HOST/localhost' });
-  const server = new ServerContext(serverCred);
+async function logon(who: Who, store: Record<string, unknown>): Promise<string> {
   try {
-    let input: Buffer | undefined;
-    for (;;) {
-      const c = await client.step(input);
-      if (!c.token) break;
-      const s = await server.step(c.token);
-      input = s.token;
-      if (!input) break;
-    }
-    return server.names.clientName;
+    const pair = await logonPair(who, store);
+    const name = pair.server.names.clientName;
+    pair.close();
+    return name;
   } catch (e) {
     expect(e).toBeInstanceOf(SspiError);
     return (e as { code: string }).code;
-  } finally {
-    client.close();
-    server.close();
-    clientCred.close();
-    serverCred.close();
   }
 }
 

@@ -8,11 +8,8 @@ export const api = require(apiPath) as typeof import('../../lib/index.js');
 
 export const identity = { user: 'alice', domain: 'CONTOSO', password: 'Passw0rd!transfer' };
 
-export async function establish(packageName = 'NTLM', who = identity) {
-  const clientCred = await api.Credentials.acquire({ package: packageName, use: 'outbound', identity: who });
-  const serverCred = await api.Credentials.acquire({ package: packageName, use: 'inbound', users: [identity] });
-  const client = new api.ClientContext(clientCred, { target: 'HOST/localhost' });
-  const server = new api.ServerContext(serverCred);
+/** Step client and server until neither has a token to send. */
+export async function runLegs(client: { step(t?: Buffer): Promise<{ token?: Buffer }> }, server: { step(t: Buffer): Promise<{ token?: Buffer }> }): Promise<void> {
   let input: Buffer | undefined;
   for (;;) {
     const c = await client.step(input);
@@ -21,6 +18,14 @@ export async function establish(packageName = 'NTLM', who = identity) {
     input = s.token;
     if (!input) break;
   }
+}
+
+export async function establish(packageName = 'NTLM', who = identity) {
+  const clientCred = await api.Credentials.acquire({ package: packageName, use: 'outbound', identity: who });
+  const serverCred = await api.Credentials.acquire({ package: packageName, use: 'inbound', users: [identity] });
+  const client = new api.ClientContext(clientCred, { target: 'HOST/localhost' });
+  const server = new api.ServerContext(serverCred);
+  await runLegs(client, server);
   return {
     client,
     server,
