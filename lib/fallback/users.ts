@@ -78,18 +78,32 @@ function isBlank(ntHash: Buffer): boolean {
 
 const BLANK_REFUSED = 'has an empty password; pass allowBlankPassword: true to accept it (Windows: LimitBlankPasswordUse)';
 
+/** Build the store; if an entry is refused, the NT hashes built so far are zeroed before the error leaves. */
+function buildStore(each: (out: StoredUser[]) => void): StoredUser[] {
+  const out: StoredUser[] = [];
+  try {
+    each(out);
+  } catch (e) {
+    for (const u of out) u.ntHash.fill(0);
+    throw e;
+  }
+  return out;
+}
+
 export function usersFromEntries(entries: readonly UserEntry[], options: UserStoreOptions = {}): StoredUser[] {
   if (!Array.isArray(entries)) throw badEntry('users must be an array or a file path');
-  return entries.map((e, n) => {
-    if (!e || typeof e.user !== 'string' || e.user === '') throw badEntry(`user store entry ${n} has no user name`);
-    if (e.domain !== undefined && typeof e.domain !== 'string') throw badEntry(`user store entry ${n} has a non-string domain`);
-    const hasPw = typeof e.password === 'string';
-    const hasHash = e.ntHash !== undefined;
-    if (hasPw === hasHash) throw badEntry(`user store entry ${n} needs exactly one of password or ntHash`);
-    const ntHash = hasPw ? ntowfv1(e.password!) : parseHash(e.ntHash!);
-    if (!options.allowBlankPassword && isBlank(ntHash)) throw badEntry(`user store entry ${n} ${BLANK_REFUSED}`);
-    return { domain: e.domain ?? '', user: e.user, ntHash };
-  });
+  return buildStore((out) => entries.forEach((e, n) => out.push(userFromEntry(e, n, options))));
+}
+
+function userFromEntry(e: UserEntry, n: number, options: UserStoreOptions): StoredUser {
+  if (!e || typeof e.user !== 'string' || e.user === '') throw badEntry(`user store entry ${n} has no user name`);
+  if (e.domain !== undefined && typeof e.domain !== 'string') throw badEntry(`user store entry ${n} has a non-string domain`);
+  const hasPw = typeof e.password === 'string';
+  const hasHash = e.ntHash !== undefined;
+  if (hasPw === hasHash) throw badEntry(`user store entry ${n} needs exactly one of password or ntHash`);
+  const ntHash = hasPw ? ntowfv1(e.password!) : parseHash(e.ntHash!);
+  if (!options.allowBlankPassword && isBlank(ntHash)) throw badEntry(`user store entry ${n} ${BLANK_REFUSED}`);
+  return { domain: e.domain ?? '', user: e.user, ntHash };
 }
 
 /** smbpasswd's account control field, `[UX         ]`: true when it carries D (disabled). */
@@ -104,7 +118,10 @@ function smbpasswdDisabled(field: string | undefined): boolean {
  * password (unless allowed), is refused with its line number (1-based).
  */
 export function parseUserFile(text: string, options: UserStoreOptions = {}): StoredUser[] {
-  const out: StoredUser[] = [];
+  return buildStore((out) => parseLines(text, options, out));
+}
+
+function parseLines(text: string, options: UserStoreOptions, out: StoredUser[]): void {
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const raw = lines[n]!;
@@ -132,7 +149,6 @@ export function parseUserFile(text: string, options: UserStoreOptions = {}): Sto
     if (!options.allowBlankPassword && isBlank(entry.ntHash)) throw badEntry(`${where} ${BLANK_REFUSED}`);
     out.push(entry);
   }
-  return out;
 }
 
 export function usersFromFile(path: string, options: UserStoreOptions = {}): StoredUser[] {
