@@ -12,6 +12,8 @@ const NS = 'sspi-context-pool/';
 export type PoolToWorker =
   /** A context follows (sendContext) for attempt `id`; run the handler on it with `job`. */
   | { readonly type: `${typeof NS}job`; readonly id: number; readonly job: unknown; readonly timeoutMs: number }
+  /** The context for attempt `id` will not come (the transfer failed before it left): answer and wait for the next job. */
+  | { readonly type: `${typeof NS}cancel`; readonly id: number }
   /** Finish the job in hand, then exit. */
   | { readonly type: `${typeof NS}stop` };
 
@@ -36,6 +38,7 @@ export type WorkerToPool =
 
 export const MSG = {
   job: `${NS}job`,
+  cancel: `${NS}cancel`,
   stop: `${NS}stop`,
   ready: `${NS}ready`,
   result: `${NS}result`,
@@ -54,6 +57,7 @@ function isRecord(m: unknown): m is Record<string, unknown> {
 export function isPoolToWorker(m: unknown): m is PoolToWorker {
   if (!isRecord(m)) return false;
   if (m.type === MSG.stop) return true;
+  if (m.type === MSG.cancel) return Number.isSafeInteger(m.id);
   return m.type === MSG.job && Number.isSafeInteger(m.id) && typeof m.timeoutMs === 'number' && 'job' in m;
 }
 

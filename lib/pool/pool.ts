@@ -372,13 +372,14 @@ export class ContextPool<Job_ = unknown, Result = unknown> {
       this.#release(slot, a);
       return;
     }
-    // The worker has not answered yet; its receive ends on its own time-out.
-    // A worker that timed out, or does not answer in time, is replaced: its
+    // The worker has not answered yet: tell it the context is not coming (it
+    // answers at once, or after the handler if the context did arrive). A
+    // worker that timed out, or does not answer in time, is replaced: its
     // side of the transfer is in an unknown state.
     const kill = () => {
       if (slot.state.name === 'busy' && slot.state.attempt === a) slot.handle.kill();
     };
-    if (err.code === 'SEC_E_CONTEXT_EXPIRED') kill();
+    if (err.code === 'SEC_E_CONTEXT_EXPIRED' || slot.handle.post({ type: MSG.cancel, id: a.id }) === 'closed') kill();
     else a.killTimer = setTimeout(kill, this.#timeoutMs);
     this.#pump();
   }
