@@ -8,6 +8,7 @@
 import { isMainThread, parentPort, type MessagePort } from 'node:worker_threads';
 import type { SecurityContext } from '../context.js';
 import { SspiError } from '../errors.js';
+import type { StatusCode } from '../status.js';
 import { receiveContext } from '../transfer.js';
 import { MSG, WORKER_OP, describeFailure, isPoolToWorker, type PoolToWorker, type WorkerToPool } from './messages.js';
 
@@ -133,7 +134,7 @@ export function serveContexts<Job = unknown, Result = unknown>(handler: ServeCon
     l.owner = m.id;
     let settled = false;
     // The context never comes: the pool cancels (its transfer failed before the export) or the time-out passes.
-    const giveBack = (status: string) => {
+    const giveBack = (status: StatusCode) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
