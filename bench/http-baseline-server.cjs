@@ -5,15 +5,39 @@
 //
 //   node bench/http-baseline-server.cjs --workers N      (prints "listening on http://127.0.0.1:PORT")
 //   node bench/http-baseline-server.cjs --worker         (a worker; forked by the front)
+//   node bench/http-baseline-server.cjs --authenticate USERS
+//       (a diagnostic: the example's handshake, answered by the front itself,
+//        no workers and no handoff: what the handshake costs without the transfer)
 'use strict';
 
 const http = require('node:http');
 const { fork } = require('node:child_process');
 const { parseArgs } = require('node:util');
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2' }, worker: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { workers: { type: 'string', default: '2' }, worker: { type: 'boolean', default: false }, authenticate: { type: 'string' } },
+});
 
-if (values.worker) {
+if (values.authenticate) {
+  const { negotiateHandler } = require('../dist/index.js');
+  const handler = negotiateHandler({
+    schemes: ['Negotiate', 'NTLM'],
+    acquire: { users: values.authenticate },
+    onAuthenticated(req, res, ctx) {
+      req.resume();
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ clientName: ctx.names.clientName, pid: process.pid }));
+    },
+  });
+  const server = http.createServer((req, res) => void handler(req, res));
+  server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
+  process.on('SIGTERM', () => {
+    server.close();
+    server.closeAllConnections();
+    handler.close();
+    process.exit(0);
+  });
+} else if (values.worker) {
   // Answer what the example's worker answers: { clientName, pid }.
   process.on('message', (m) => process.send({ id: m.id, clientName: 'anonymous', pid: process.pid }));
   process.on('disconnect', () => process.exit(0));

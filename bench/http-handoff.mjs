@@ -182,13 +182,18 @@ export async function runHttpHandoff({ quick = false, workers = 2, concurrency =
     servers.push(auth);
     const base = await startServer(BASELINE, ['--workers', String(workers)]);
     servers.push(base);
+    const local = await startServer(BASELINE, ['--authenticate', users]);
+    servers.push(local);
     const authOne = () => authenticatedRequest(auth.port, cred);
     const baseOne = () => baselineRequest(base.port);
+    const localOne = () => authenticatedRequest(local.port, cred);
     await sample(warmup, concurrency, authOne);
     await sample(warmup, concurrency, baseOne);
+    await sample(warmup, concurrency, localOne);
     const a = [];
     const b = [];
-    const cpu = { authenticated: [], baseline: [] };
+    const c = [];
+    const cpu = { authenticated: [], baseline: [], handshakeOnly: [] };
     // Alternate, so drift on a shared machine hits both sides alike.
     for (let i = 0; i < samples; i++) {
       let before = cpuSnapshot(auth);
@@ -197,6 +202,9 @@ export async function runHttpHandoff({ quick = false, workers = 2, concurrency =
       before = cpuSnapshot(base);
       b.push(await sample(perSample, concurrency, baseOne));
       cpu.baseline.push(cpuPerRequest(before, cpuSnapshot(base), perSample));
+      before = cpuSnapshot(local);
+      c.push(await sample(perSample, concurrency, localOne));
+      cpu.handshakeOnly.push(cpuPerRequest(before, cpuSnapshot(local), perSample));
     }
     // Median per role over the samples: where the time of one request goes.
     const med = (rows, k) => {
@@ -209,11 +217,15 @@ export async function runHttpHandoff({ quick = false, workers = 2, concurrency =
     const sa = quartiles(a);
     const sb = quartiles(b);
     const ratios = quartiles(a.map((x, i) => x / b[i]));
+    const sc = quartiles(c);
     return {
       httpAuthenticatedRps: +sa.median.toFixed(1),
       httpBaselineRps: +sb.median.toFixed(1),
       spread: { httpAuthenticatedRps: sa, httpBaselineRps: sb, ratio: ratios },
       cpuMicrosPerRequest,
+      // Diagnostic, not a goal: the same handshake answered by the front, no worker, no handoff.
+      handshakeOnlyRps: +sc.median.toFixed(1),
+      handshakeOnlySpread: sc,
       config: {
         workers,
         concurrency,
@@ -222,6 +234,7 @@ export async function runHttpHandoff({ quick = false, workers = 2, concurrency =
         warmupRequests: warmup,
         authenticated: 'examples/http-negotiate/server.js: fresh connection, NTLM NEGOTIATE/CHALLENGE/AUTHENTICATE over 2 keep-alive legs, ContextPool handoff (kind process), answer from the worker',
         baseline: 'bench/http-baseline-server.cjs: fresh connection, 1 request, one IPC round trip to a forked worker',
+        handshakeOnly: 'bench/http-baseline-server.cjs --authenticate: the same negotiateHandler handshake, answered by the front (no workers, no transfer)',
         client: 'node:http in the bench process, one fresh socket per request (Connection: close on the last leg), ClientContext for NTLM',
       },
     };

@@ -279,7 +279,10 @@ function httpTable(handoff, goals) {
     `  authenticated (examples/http-negotiate)  ${fmt(handoff.httpAuthenticatedRps, 0).padStart(8)} req/s   spread ${sp(h.spread.httpAuthenticatedRps, 0)}`,
     `  baseline (one IPC round trip)            ${fmt(handoff.httpBaselineRps, 0).padStart(8)} req/s   spread ${sp(h.spread.httpBaselineRps, 0)}`,
     `  ratio ${ratio.toFixed(3)}x (per-sample ratios ${sp(h.spread.ratio, 3)})  goal >= 0.35x: ${met ? 'MET' : 'MISSED'}`,
-    `  CPU per request: authenticated ${cpu('authenticated')}; baseline ${cpu('baseline')}`,
+    `  diagnostic: handshake answered by the front (no handoff) ${fmt(h.handshakeOnlyRps, 0)} req/s, spread ${sp(h.handshakeOnlySpread, 0)}`,
+    `  CPU per request: authenticated ${cpu('authenticated')}`,
+    `                   baseline      ${cpu('baseline')}`,
+    `                   handshake only ${cpu('handshakeOnly')}`,
     '',
   ].join('\n');
 }
