@@ -116,6 +116,10 @@ function invalid(detail: string): SspiError {
   return new SspiError('SEC_E_INVALID_PARAMETER', POOL_OP, detail);
 }
 
+function brokenPool(): SspiError {
+  return new SspiError('SEC_E_INTERNAL_ERROR', POOL_OP, `every worker exited before it was ready, ${MAX_START_FAILURES} times in a row`);
+}
+
 function asSspiError(e: unknown): SspiError {
   return e instanceof SspiError ? e : new SspiError('SEC_E_INTERNAL_ERROR', POOL_OP, 'the transfer failed');
 }
@@ -190,6 +194,7 @@ export class ContextPool<Job_ = unknown, Result = unknown> {
       if (!(ctx instanceof ContextBase)) return reject(invalid('ctx must be a security context'));
       if (!ctx.isEstablished) return reject(new SspiError('SEC_E_INVALID_HANDLE', POOL_OP, 'the context is not established or was closed'));
       if (this.#inPool.has(ctx)) return reject(invalid('the context is already queued in this pool'));
+      if (this.#slots.every((s) => s.state.name === 'failed')) return reject(brokenPool());
       const idle = this.#slots.some((s) => s.state.name === 'idle');
       if (!idle && this.#queue.length >= this.#maxQueue) {
         return reject(new SspiError('SEC_E_INSUFFICIENT_MEMORY', POOL_OP, `the queue is full (${this.#maxQueue} jobs wait for a worker)`));
@@ -297,7 +302,7 @@ export class ContextPool<Job_ = unknown, Result = unknown> {
       if (slot.startFailures >= MAX_START_FAILURES) {
         slot.state = { name: 'failed' };
         if (this.#slots.every((s) => s.state.name === 'failed')) {
-          for (const job of this.#queue.splice(0)) this.#settle(job, new SspiError('SEC_E_INTERNAL_ERROR', POOL_OP, 'the workers exit before they are ready'));
+          for (const job of this.#queue.splice(0)) this.#settle(job, brokenPool());
         }
       } else {
         this.#restarts++;

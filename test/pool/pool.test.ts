@@ -2,7 +2,7 @@
 // real NTLM contexts (the fallback package) move to the workers through
 // sendContext; the worker module is test/pool/worker.cjs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ let dir: string;
 beforeAll(() => {
   api.setBackend('fallback');
   dir = mkdtempSync(join(tmpdir(), 'sspi-pool-'));
+  writeFileSync(join(dir, 'exits.cjs'), 'process.exit(3);\n');
 });
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close({ timeoutMs: 2_000 })));
@@ -197,6 +198,20 @@ describe.each(['process', 'thread'] as const)('ContextPool, kind %s', (kind) => 
     expect(e2.code).toBe('SEC_E_SHUTDOWN_IN_PROGRESS');
     expect(b.server.isEstablished).toBe(true); // never left: still the caller's
     expect(pool.stats().pids).toEqual([]);
+  });
+
+  it('workers that exit before they are ready: the pool gives up after three starts and refuses jobs', async () => {
+    const exits: string[] = [];
+    // A worker module that never calls serveContexts: it exits at once.
+    const pool = new api.ContextPool(join(dir, 'exits.cjs'), { size: 1, kind, env, onWorkerExit: (e: { reason: string }) => exits.push(e.reason) });
+    pools.push(pool);
+    const { server } = await context();
+    const e = await rejection(pool.run(server, { action: 'echo' }));
+    expect([e.code, e.operation]).toEqual(['SEC_E_INTERNAL_ERROR', 'ContextPool']);
+    expect(exits).toEqual(['exit 3', 'exit 3', 'exit 3']);
+    expect(server.isEstablished).toBe(true); // never left
+    expect((await rejection(pool.run(server, { action: 'echo' }))).code).toBe('SEC_E_INTERNAL_ERROR');
+    expect(pool.stats()).toMatchObject({ restarts: 2, pids: [] });
   });
 
   it("a handler's errors arrive as SspiErrors with status and operation, never the worker's message", async () => {
