@@ -7,6 +7,9 @@
 // "handoff": the HTTP handoff (bench/http-handoff.mjs: examples/http-negotiate
 // against its unauthenticated twin, same run, same workers and concurrency).
 //
+// The handoff (bench/transfer.mjs): sendContext to a forked child beside a bare
+// IPC round trip of the same bytes, in alternating rounds of the same run.
+//
 // Figures: median of the samples, with min/q1/q3/max as the spread. The goals
 // (handshakes/s >= peer, export+import us <= peer, 64 KiB seal+unseal MB/s
 // >= 0.5 x peer) are checked here and only here, never in timed tests.
@@ -19,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { acquirePair, api, handshake } from './workloads.mjs';
 import { runHttpHandoff } from './http-handoff.mjs';
+import { runTransferBench, transferTable } from './transfer.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -294,10 +298,12 @@ const { peer, reason: peerReason } = await runPeer();
 log(peer ? `peer: ${peer.name} done` : `peer unavailable: ${peerReason}`);
 log('fallback: benchmarking ...');
 const fallback = await runFallback();
+log('handoff: sendContext to a forked child vs a bare IPC round trip ...');
+const transfer = await runTransferBench({ quick });
 log(`soak: ${soakCycles} cycles in a fresh process ...`);
 const soak = await runSoak(soakCycles);
 // The handoff figures: the HTTP half here; sendContext / IPC round trip keys merge into the same object.
-const handoff = {};
+const handoff = { ...transfer };
 if (args['no-http']) handoff.httpSkipped = '--no-http';
 else {
   log('http handoff: examples/http-negotiate vs baseline ...');
@@ -305,7 +311,8 @@ else {
   Object.assign(handoff, { httpAuthenticatedRps, httpBaselineRps, http });
 }
 const { text, goals } = table(fallback, peer, peerReason, soak);
-process.stdout.write(text + '\n' + httpTable(handoff, goals));
+goals.sendContextMicros = { goal: 'sendContext <= 2 x a bare IPC round trip', ratio: transfer.sendContextToIpcRatio, met: transfer.sendContextToIpcRatio <= 2 };
+process.stdout.write(text + '\n' + transferTable(transfer).join('\n') + '\n' + httpTable(handoff, goals));
 
 if (args.json) {
   const out = {

@@ -1,0 +1,171 @@
+// The handoff part of `npm run bench`: sendContext to a forked child against a
+// bare IPC round trip of the same bytes to the same child, measured in
+// alternating rounds of one run, plus what each step of a transfer costs.
+import { fork } from 'node:child_process';
+import { createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquirePair, api, handshake } from './workloads.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function spread(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const q = (p) => {
+    const x = (v.length - 1) * p;
+    const lo = Math.floor(x);
+    const hi = Math.ceil(x);
+    return v[lo] + (v[hi] - v[lo]) * (x - lo);
+  };
+  const r = (n) => +n.toFixed(1);
+  return { min: r(v[0]), q1: r(q(0.25)), median: r(q(0.5)), q3: r(q(0.75)), max: r(v[v.length - 1]), samples: v.length, batch: 1 };
+}
+
+const now = () => process.hrtime.bigint();
+const micros = (t0) => Number(process.hrtime.bigint() - t0) / 1e3;
+
+const WARM = 200;
+
+/** Mean µs per call of `fn` over `n` calls, after WARM calls; `fn` gets a running call index. */
+async function perCall(n, fn) {
+  let k = 0;
+  for (let i = 0; i < WARM; i++) await fn(k++);
+  const t0 = now();
+  for (let i = 0; i < n; i++) await fn(k++);
+  return +(micros(t0) / n).toFixed(2);
+}
+
+/** Each step of one transfer, in this process, so the doc and the report can say where the time goes. */
+async function steps(creds, quick) {
+  const n = quick ? 500 : 3000;
+  const a = generateKeyPairSync('x25519');
+  const b = generateKeyPairSync('x25519');
+  const ax = a.publicKey.export({ format: 'jwk' }).x;
+  const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ax }, format: 'jwk' });
+  const shared = diffieHellman({ privateKey: b.privateKey, publicKey: peer });
+  const key = randomBytes(32);
+  const base = (await handshake(creds)).server;
+  const copies = [];
+  for (let i = 0; i < n + WARM; i++) copies.push(await api.importContext(await base.export()));
+  const exports = [];
+  const envelopes = [];
+  const out = {
+    x25519KeyPair: await perCall(n, () => generateKeyPairSync('x25519')),
+    rawPublicKeyExport: await perCall(n, () => a.publicKey.export({ format: 'jwk' }).x),
+    spkiPublicKeyExportOld: await perCall(n, () => a.publicKey.export({ type: 'spki', format: 'der' })),
+    rawPublicKeyImport: await perCall(n, () => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ax }, format: 'jwk' })),
+    x25519Agreement: await perCall(n, () => diffieHellman({ privateKey: b.privateKey, publicKey: peer })),
+    hkdf64: await perCall(n, () => hkdfSync('sha256', shared, key, 'sspi-context transfer v2', 64)),
+    proofHmac: await perCall(n, () => createHmac('sha256', key).update('imported').digest()),
+    exportDeleteOld: await perCall(n, async (i) => exports.push(await copies[i].export({ deleteOld: true }))),
+    encodeSealed: await perCall(n, (i) => {
+      envelopes.push(api.encodeHandoff(exports[i], { key, targetPid: process.pid }));
+      exports[i].dispose();
+    }),
+    base64Both: await perCall(n, (i) => Buffer.from(envelopes[i].toString('base64'), 'base64')),
+    importSealed: await perCall(n, async (i) => (await api.importContext(envelopes[i], { key })).close()),
+  };
+  base.close();
+  return { ...out, envelopeBytes: envelopes[0].length, calls: n };
+}
+
+/**
+ * `rounds` alternating blocks of `perRound` bare round trips and `perRound`
+ * sendContext calls to one forked child (keep-alive: the same child, one
+ * transfer at a time, the same concurrency of 1 on both sides).
+ */
+async function roundTrips(creds, quick) {
+  const rounds = quick ? 4 : 10;
+  const perRound = quick ? 50 : 100;
+  const child = fork(join(here, 'transfer-child.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const base = (await handshake(creds)).server;
+    const fresh = async () => api.importContext(await base.export());
+    // The baseline message: the envelope message's fields and sizes, and a reply shaped like a result.
+    const sample = await fresh();
+    const exp = await sample.export({ deleteOld: true });
+    const envelopeChars = api.encodeHandoff(exp, { key: randomBytes(32), targetPid: child.pid }).toString('base64').length;
+    exp.dispose();
+    const echo = {
+      type: 'bench/echo',
+      listener: randomBytes(16).toString('hex'),
+      transfer: randomBytes(16).toString('hex'),
+      publicKey: randomBytes(32).toString('base64url'),
+      envelope: randomBytes(Math.ceil((envelopeChars * 3) / 4)).toString('base64').slice(0, envelopeChars),
+    };
+    let acked;
+    child.on('message', (m) => m?.type === 'bench/echo-ack' && acked?.());
+    const ipcOnce = () =>
+      new Promise((resolve) => {
+        acked = resolve;
+        child.send(echo);
+      });
+    const ipc = [];
+    const send = [];
+    const contexts = [];
+    const batch = async (n) => {
+      contexts.length = 0;
+      for (let i = 0; i < n; i++) contexts.push(await fresh());
+    };
+    // Warm-up of both, then alternate.
+    for (let i = 0; i < 50; i++) await ipcOnce();
+    await batch(50);
+    for (const c of contexts) await api.sendContext(child, c);
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < perRound; i++) {
+        const t0 = now();
+        await ipcOnce();
+        ipc.push(micros(t0));
+      }
+      await batch(perRound);
+      for (const c of contexts) {
+        const t0 = now();
+        await api.sendContext(child, c);
+        send.push(micros(t0));
+      }
+    }
+    base.close();
+    return { ipc: spread(ipc), send: spread(send), envelopeChars, rounds, perRound };
+  } finally {
+    child.send({ type: 'bench/stop' });
+    await exited;
+  }
+}
+
+export async function runTransferBench({ quick = false } = {}) {
+  const creds = await acquirePair();
+  try {
+    const rt = await roundTrips(creds, quick);
+    const stepsMicros = await steps(creds, quick);
+    return {
+      sendContextMicros: rt.send.median,
+      ipcRoundTripMicros: rt.ipc.median,
+      sendContextToIpcRatio: +(rt.send.median / rt.ipc.median).toFixed(2),
+      spread: { sendContextMicros: rt.send, ipcRoundTripMicros: rt.ipc },
+      stepsMicros,
+      config: {
+        transport: 'child_process.fork IPC (json serialization), one forked child, one transfer at a time',
+        alternatingRounds: rt.rounds,
+        perRound: rt.perRound,
+        baselineMessage: `an envelope-shaped message with a ${rt.envelopeChars}-character base64 envelope, answered with a result-shaped message`,
+      },
+    };
+  } finally {
+    creds.close();
+  }
+}
+
+/** Lines for the printed report. */
+export function transferTable(h) {
+  const s = (x) => `${x.min} / ${x.q1} / ${x.q3} / ${x.max}`;
+  const st = h.stepsMicros;
+  return [
+    `handoff: sendContext to a forked child ${h.sendContextMicros} µs vs bare IPC round trip of the same bytes ${h.ipcRoundTripMicros} µs: ` +
+      `${h.sendContextToIpcRatio}x (goal <= 2x: ${h.sendContextToIpcRatio <= 2 ? 'MET' : 'MISSED'})`,
+    `  spread (min / q1 / q3 / max): sendContext ${s(h.spread.sendContextMicros)} (${h.spread.sendContextMicros.samples} samples), IPC ${s(h.spread.ipcRoundTripMicros)} (${h.spread.ipcRoundTripMicros.samples} samples)`,
+    `  steps (µs/call): X25519 pair ${st.x25519KeyPair} (off the critical path), raw key export ${st.rawPublicKeyExport} (SPKI was ${st.spkiPublicKeyExportOld}), ` +
+      `raw key import ${st.rawPublicKeyImport}, X25519 agreement ${st.x25519Agreement} (x2: both sides), HKDF ${st.hkdf64} (x2), proof HMAC ${st.proofHmac} (x2), ` +
+      `export(DELETE_OLD) ${st.exportDeleteOld}, encode+seal ${st.encodeSealed}, base64 both ways ${st.base64Both}, decode+open+import ${st.importSealed} (${st.envelopeBytes}-byte envelope)`,
+  ];
+}
