@@ -44,6 +44,8 @@ async function steps(creds, quick) {
   const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ax }, format: 'jwk' });
   const shared = diffieHellman({ privateKey: b.privateKey, publicKey: peer });
   const key = randomBytes(32);
+  const prk = createHmac('sha512', 'salt').update(shared).digest();
+  const info = randomBytes(20 + 32 + 64 + 1);
   const base = (await handshake(creds)).server;
   const copies = [];
   for (let i = 0; i < n + WARM; i++) copies.push(await api.importContext(await base.export()));
@@ -55,8 +57,8 @@ async function steps(creds, quick) {
     spkiPublicKeyExportOld: await perCall(n, () => a.publicKey.export({ type: 'spki', format: 'der' })),
     rawPublicKeyImport: await perCall(n, () => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ax }, format: 'jwk' })),
     x25519Agreement: await perCall(n, () => diffieHellman({ privateKey: b.privateKey, publicKey: peer })),
-    hkdf64: await perCall(n, () => hkdfSync('sha256', shared, key, 'sspi-context transfer v2', 64)),
-    proofHmac: await perCall(n, () => createHmac('sha256', key).update('imported').digest()),
+    hkdfSyncOld: await perCall(n, () => hkdfSync('sha256', shared, key, 'sspi-context transfer v2', 64)),
+    transferKeysHmac: await perCall(n, () => createHmac('sha512', prk).update(info).digest()),
     exportDeleteOld: await perCall(n, async (i) => exports.push(await copies[i].export({ deleteOld: true }))),
     encodeSealed: await perCall(n, (i) => {
       envelopes.push(api.encodeHandoff(exports[i], { key, targetPid: process.pid }));
@@ -95,7 +97,25 @@ async function roundTrips(creds, quick) {
       envelope: randomBytes(Math.ceil((envelopeChars * 3) / 4)).toString('base64').slice(0, envelopeChars),
     };
     let acked;
-    child.on('message', (m) => m?.type === 'bench/echo-ack' && acked?.());
+    let cpuReply;
+    child.on('message', (m) => {
+      if (m?.type === 'bench/echo-ack') acked?.();
+      else if (m?.type === 'bench/cpu') cpuReply?.(m.usage);
+    });
+    /** CPU time (user + system, µs) used so far by this process and by the child. */
+    const cpuNow = async () => {
+      const childUsage = await new Promise((resolve) => {
+        cpuReply = resolve;
+        child.send({ type: 'bench/cpu' });
+      });
+      const own = process.cpuUsage();
+      return { sender: own.user + own.system, receiver: childUsage.user + childUsage.system };
+    };
+    const cpu = { ipc: { sender: 0, receiver: 0 }, send: { sender: 0, receiver: 0 } };
+    const addCpu = (into, a, b) => {
+      into.sender += b.sender - a.sender;
+      into.receiver += b.receiver - a.receiver;
+    };
     const ipcOnce = () =>
       new Promise((resolve) => {
         acked = resolve;
@@ -113,20 +133,29 @@ async function roundTrips(creds, quick) {
     await batch(50);
     for (const c of contexts) await api.sendContext(child, c);
     for (let r = 0; r < rounds; r++) {
+      let c0 = await cpuNow();
       for (let i = 0; i < perRound; i++) {
         const t0 = now();
         await ipcOnce();
         ipc.push(micros(t0));
       }
+      let c1 = await cpuNow();
+      addCpu(cpu.ipc, c0, c1);
       await batch(perRound);
+      c0 = await cpuNow();
       for (const c of contexts) {
         const t0 = now();
         await api.sendContext(child, c);
         send.push(micros(t0));
       }
+      c1 = await cpuNow();
+      addCpu(cpu.send, c0, c1);
     }
     base.close();
-    return { ipc: spread(ipc), send: spread(send), envelopeChars, rounds, perRound };
+    const n = rounds * perRound;
+    // (The cpuNow() exchanges themselves are in both figures alike: two small messages per block.)
+    const perOp = (x) => ({ sender: +(x.sender / n).toFixed(1), receiver: +(x.receiver / n).toFixed(1) });
+    return { ipc: spread(ipc), send: spread(send), cpu: { sendContext: perOp(cpu.send), ipcRoundTrip: perOp(cpu.ipc) }, envelopeChars, rounds, perRound };
   } finally {
     child.send({ type: 'bench/stop' });
     await exited;
@@ -143,6 +172,7 @@ export async function runTransferBench({ quick = false } = {}) {
       ipcRoundTripMicros: rt.ipc.median,
       sendContextToIpcRatio: +(rt.send.median / rt.ipc.median).toFixed(2),
       spread: { sendContextMicros: rt.send, ipcRoundTripMicros: rt.ipc },
+      cpuMicrosPerOp: rt.cpu,
       stepsMicros,
       config: {
         transport: 'child_process.fork IPC (json serialization), one forked child, one transfer at a time',
@@ -160,12 +190,15 @@ export async function runTransferBench({ quick = false } = {}) {
 export function transferTable(h) {
   const s = (x) => `${x.min} / ${x.q1} / ${x.q3} / ${x.max}`;
   const st = h.stepsMicros;
+  const cpu = (x) => `sender ${x.sender} + receiver ${x.receiver} µs`;
   return [
     `handoff: sendContext to a forked child ${h.sendContextMicros} µs vs bare IPC round trip of the same bytes ${h.ipcRoundTripMicros} µs: ` +
       `${h.sendContextToIpcRatio}x (goal <= 2x: ${h.sendContextToIpcRatio <= 2 ? 'MET' : 'MISSED'})`,
     `  spread (min / q1 / q3 / max): sendContext ${s(h.spread.sendContextMicros)} (${h.spread.sendContextMicros.samples} samples), IPC ${s(h.spread.ipcRoundTripMicros)} (${h.spread.ipcRoundTripMicros.samples} samples)`,
+    `  CPU per operation (user+system, both processes): sendContext ${cpu(h.cpuMicrosPerOp.sendContext)}; IPC round trip ${cpu(h.cpuMicrosPerOp.ipcRoundTrip)}`,
     `  steps (µs/call): X25519 pair ${st.x25519KeyPair} (off the critical path), raw key export ${st.rawPublicKeyExport} (SPKI was ${st.spkiPublicKeyExportOld}), ` +
-      `raw key import ${st.rawPublicKeyImport}, X25519 agreement ${st.x25519Agreement} (x2: both sides), HKDF ${st.hkdf64} (x2), proof HMAC ${st.proofHmac} (x2), ` +
+      `raw key import ${st.rawPublicKeyImport}, X25519 agreement ${st.x25519Agreement} (once per channel key, each side), ` +
+      `transfer keys (one HMAC-SHA512) ${st.transferKeysHmac} (x2; hkdfSync was ${st.hkdfSyncOld}), ` +
       `export(DELETE_OLD) ${st.exportDeleteOld}, encode+seal ${st.encodeSealed}, base64 both ways ${st.base64Both}, decode+open+import ${st.importSealed} (${st.envelopeBytes}-byte envelope)`,
   ];
 }

@@ -3,7 +3,7 @@
  *
  * Each end of a channel holds an X25519 key pair (RFC 7748) for that channel,
  * replaced after CHANNEL_KEY_MS or CHANNEL_KEY_USES. The agreement of a pair
- * of public keys is computed once and kept as an HKDF-SHA256 PRK (RFC 5869).
+ * of public keys is computed once and kept as an HKDF-SHA512 PRK (RFC 5869).
  * Every transfer then expands keys of its own from it, with info = listener id
  * || transfer id (both random, per envelope) || both public keys. So the
  * envelope is sealed with a fresh key, and the ~45 µs agreement leaves the
@@ -22,19 +22,21 @@ export interface EphemeralKey {
   readonly privateKey: KeyObject;
   /** Raw public key, base64url. */
   readonly publicKey: string;
+  /** The same 32 bytes. */
+  readonly publicRaw: Buffer;
 }
 
 const RAW_KEY_CHARS = 43; // 32 bytes in unpadded base64url
 const BASE64URL = /^[A-Za-z0-9_-]{43}$/;
 const SALT = Buffer.from('sspi-context transfer v2', 'latin1');
-const ENVELOPE_LABEL = Buffer.from('envelope key|', 'latin1');
-const PROOF_LABEL = Buffer.from('imported|', 'latin1');
+const LABEL = Buffer.from('envelope key, proof|', 'latin1');
 const ONE = Buffer.of(1);
 const PROOF_BYTES = 16;
 
 function makeKey(): EphemeralKey {
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  return { privateKey, publicKey: publicKey.export({ format: 'jwk' }).x! };
+  const x = publicKey.export({ format: 'jwk' }).x!;
+  return { privateKey, publicKey: x, publicRaw: Buffer.from(x, 'base64url') };
 }
 
 let spare: EphemeralKey | undefined;
@@ -75,34 +77,57 @@ const KEPT_AGREEMENTS = 4;
 /** One end's X25519 key for a channel, and the secrets agreed with the other end's keys. */
 export class ChannelKey {
   readonly key: EphemeralKey = takeEphemeralKey();
-  readonly #born = Date.now();
+  readonly #born = performance.now();
   #uses = 0;
-  readonly #shared = new Map<string, Buffer>();
+  /** Per peer public key: the PRK agreed with it, and its raw bytes. */
+  readonly #agreed = new Map<string, { readonly prk: Buffer; readonly raw: Buffer }>();
 
   /** False once this key has served long enough; the caller then makes a new one. */
   use(): boolean {
-    if (this.#uses >= CHANNEL_KEY_USES || Date.now() - this.#born >= CHANNEL_KEY_MS) return false;
+    if (this.#uses >= CHANNEL_KEY_USES || performance.now() - this.#born >= CHANNEL_KEY_MS) return false;
     this.#uses++;
     return true;
   }
 
-  /** The HKDF PRK of the secret agreed with `peerPublicKey` (validated first): SEC_E_INVALID_TOKEN for a bad key. */
-  shared(peerPublicKey: unknown, op: string): Buffer {
-    const known = typeof peerPublicKey === 'string' ? this.#shared.get(peerPublicKey) : undefined;
+  /** The agreement with `peerPublicKey` (validated first): SEC_E_INVALID_TOKEN for a bad key. */
+  #agreement(peerPublicKey: unknown, op: string): { readonly prk: Buffer; readonly raw: Buffer } {
+    const known = typeof peerPublicKey === 'string' ? this.#agreed.get(peerPublicKey) : undefined;
     if (known) return known;
-    const s = extract(agree(this.key.privateKey, peerKey(peerPublicKey, op), op));
-    if (this.#shared.size >= KEPT_AGREEMENTS) {
-      const [oldest, secret] = this.#shared.entries().next().value!;
-      secret.fill(0);
-      this.#shared.delete(oldest);
+    const a = { prk: extract(agree(this.key.privateKey, peerKey(peerPublicKey, op), op)), raw: Buffer.from(peerPublicKey as string, 'base64url') };
+    if (this.#agreed.size >= KEPT_AGREEMENTS) {
+      const [oldest, old] = this.#agreed.entries().next().value!;
+      old.prk.fill(0);
+      this.#agreed.delete(oldest);
     }
-    this.#shared.set(peerPublicKey as string, s);
-    return s;
+    this.#agreed.set(peerPublicKey as string, a);
+    return a;
+  }
+
+  /**
+   * One transfer's keys: HKDF-SHA512 Expand (RFC 5869 §2.3) to 48 bytes, which
+   * is its first block T(1) = HMAC(PRK, info | 0x01): the envelope key, then
+   * the proof. One HMAC per side; node's hkdfSync would extract again each
+   * time and cost three times as much. info = label | listener id | transfer
+   * id | receiver's key | sender's key: both ids are random and per envelope,
+   * so every envelope gets keys of its own though the PRK serves the channel.
+   * `receiving`: this end is the receiver.
+   */
+  transferKeys(peerPublicKey: unknown, listener: string, transfer: string, receiving: boolean, op: string): TransferKeys {
+    const peer = this.#agreement(peerPublicKey, op);
+    const t1 = createHmac('sha512', peer.prk)
+      .update(LABEL)
+      .update(Buffer.from(listener + transfer, 'hex'))
+      .update(receiving ? this.key.publicRaw : peer.raw)
+      .update(receiving ? peer.raw : this.key.publicRaw)
+      .update(ONE)
+      .digest();
+    t1.fill(0, 32 + PROOF_BYTES);
+    return { envelope: t1.subarray(0, 32), proof: t1.subarray(32, 32 + PROOF_BYTES) };
   }
 
   wipe(): void {
-    for (const s of this.#shared.values()) s.fill(0);
-    this.#shared.clear();
+    for (const a of this.#agreed.values()) a.prk.fill(0);
+    this.#agreed.clear();
   }
 }
 
@@ -128,13 +153,6 @@ export interface TransferKeys {
   readonly proof: Buffer;
 }
 
-export interface KeyContext {
-  readonly listener: string;
-  readonly transfer: string;
-  readonly receiverPublicKey: string;
-  readonly senderPublicKey: string;
-}
-
 /**
  * The X25519 shared secret. A small-order peer key makes it all zero; OpenSSL
  * refuses that derivation (RFC 7748 §6.1), and so do we: SEC_E_INVALID_TOKEN.
@@ -150,29 +168,11 @@ export function agree(privateKey: KeyObject, peer: KeyObject, op: string): Buffe
   return shared;
 }
 
-/** HKDF-Extract (RFC 5869 §2.2), once per pair of channel keys; the input secret is zeroed. */
+/** HKDF-SHA512 Extract (RFC 5869 §2.2), once per pair of channel keys; the input secret is zeroed. */
 function extract(shared: Buffer): Buffer {
-  const prk = createHmac('sha256', SALT).update(shared).digest();
+  const prk = createHmac('sha512', SALT).update(shared).digest();
   shared.fill(0);
   return prk;
-}
-
-/**
- * HKDF-Expand (RFC 5869 §2.3) for one 32-byte output, T(1) = HMAC(PRK, info | 0x01):
- * node's hkdfSync always extracts again, and costs three times as much.
- */
-function expand(prk: Buffer, label: Buffer, info: Buffer): Buffer {
-  return createHmac('sha256', prk).update(label).update(info).update(ONE).digest();
-}
-
-/**
- * One transfer's keys. The info holds both ids (random, per envelope) and both
- * public keys, so every envelope gets keys of its own even where the PRK is
- * shared by several transfers on one channel.
- */
-export function transferKeys(prk: Buffer, c: KeyContext): TransferKeys {
-  const info = Buffer.concat([Buffer.from(c.listener + c.transfer, 'hex'), Buffer.from(c.receiverPublicKey, 'base64url'), Buffer.from(c.senderPublicKey, 'base64url')]);
-  return { envelope: expand(prk, ENVELOPE_LABEL, info), proof: expand(prk, PROOF_LABEL, info).subarray(0, PROOF_BYTES) };
 }
 
 /** The receiver's proof that it imported this transfer. */

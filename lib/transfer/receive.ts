@@ -9,7 +9,7 @@ import { SspiError } from '../errors.js';
 import { HANDOFF_MAX_PACKED } from '../handoff/codec.js';
 import { importContext } from '../import.js';
 import { channelOf, type Channel, type MessagePortMainLike, type ParentPortLike } from './channel.js';
-import { currentKey, importProof, transferKeys, wipe, type ChannelKey, type TransferKeys } from './keys.js';
+import { currentKey, importProof, wipe, type ChannelKey, type TransferKeys } from './keys.js';
 import { debug, elapsed, short } from './log.js';
 import { newId, readMessage, type EnvelopeMessage, type Hello, type TransferMessage } from './messages.js';
 import { startTimer, timeoutOf } from './options.js';
@@ -51,9 +51,8 @@ function post(ch: Channel, m: TransferMessage): void {
 async function take(ch: Channel, me: ChannelKey, listener: string, m: EnvelopeMessage): Promise<SecurityContext> {
   let keys: TransferKeys | undefined;
   try {
-    const prk = me.shared(m.publicKey, OP);
+    keys = me.transferKeys(m.publicKey, listener, m.transfer, true, OP);
     if (m.envelope.length > MAX_ENVELOPE_CHARS) throw new SspiError('SEC_E_INVALID_TOKEN', OP, 'the envelope is too large');
-    keys = transferKeys(prk, { listener, transfer: m.transfer, receiverPublicKey: me.key.publicKey, senderPublicKey: m.publicKey as string });
     const ctx = await importContext(Buffer.from(m.envelope, 'base64'), { key: keys.envelope });
     post(ch, { type: 'sspi-context/result', ok: true, listener, transfer: m.transfer, proof: importProof(keys) });
     return ctx;
@@ -121,15 +120,15 @@ export async function receiveContext(options: ReceiveContextOptions = {}): Promi
       stop();
       reject(e);
     }
-    debug('receive %s: listening on %s', short(listener), ch.kind);
+    if (debug.enabled) debug('receive %s: listening on %s', short(listener), ch.kind);
   });
-  debug('receive %s: envelope %s after %s', short(listener), short(envelope.transfer), elapsed(t0));
+  if (debug.enabled) debug('receive %s: envelope %s after %s', short(listener), short(envelope.transfer), elapsed(t0));
   try {
     const ctx = await take(ch, me, listener, envelope);
-    debug('receive %s: imported after %s', short(listener), elapsed(t0));
+    if (debug.enabled) debug('receive %s: imported after %s', short(listener), elapsed(t0));
     return ctx;
   } catch (e) {
-    debug('receive %s: refused (%s)', short(listener), e instanceof SspiError ? e.code : 'error');
+    if (debug.enabled) debug('receive %s: refused (%s)', short(listener), e instanceof SspiError ? e.code : 'error');
     throw e;
   }
 }

@@ -8,7 +8,7 @@ import { SspiError } from '../errors.js';
 import type { StatusCode } from '../status.js';
 import { encodeHandoff } from '../handoff/codec.js';
 import { channelOf, type Channel, type SendTarget } from './channel.js';
-import { checkProof, currentKey, transferKeys, wipe, type ChannelKey, type TransferKeys } from './keys.js';
+import { checkProof, currentKey, wipe, type ChannelKey, type TransferKeys } from './keys.js';
 import { debug, elapsed, short } from './log.js';
 import { newId, type Hello } from './messages.js';
 import { Deadline, timeoutOf } from './options.js';
@@ -137,11 +137,11 @@ export async function sendContext(target: ContextTarget, ctx: ContextBase, optio
     const claim = link.claim();
     const hello: Hello = await deadline.race(claim.listener, () => new SspiError('SEC_E_CONTEXT_EXPIRED', OP, `no receiver listened within ${opts.timeoutMs} ms; the context is still here`), claim.cancel);
     state = 'sealing';
-    debug('send %s: listener %s after %s', short(transfer), short(hello.listener), elapsed(t0));
+    if (debug.enabled) debug('send %s: listener %s after %s', short(transfer), short(hello.listener), elapsed(t0));
     const mine = currentKey(channelKeys, ch.target);
     let targetPid: number | undefined;
     try {
-      keys = transferKeys(mine.shared(hello.publicKey, OP), { listener: hello.listener, transfer, receiverPublicKey: hello.publicKey as string, senderPublicKey: mine.key.publicKey });
+      keys = mine.transferKeys(hello.publicKey, hello.listener, transfer, false, OP);
       targetPid = ch.kind === 'message-port-main' ? (opts.targetPid ?? process.pid) : ch.peerPid();
       if (targetPid === undefined) throw new SspiError('SEC_E_INCOMPLETE_MESSAGE', OP, 'the receiver process is gone; the context is still here');
     } catch (e) {
@@ -161,11 +161,11 @@ export async function sendContext(target: ContextTarget, ctx: ContextBase, optio
       exported.dispose();
     }
     state = 'sent';
-    debug('send %s: sealed for pid %d, %d bytes, after %s', short(transfer), targetPid, envelope.length, elapsed(t0));
+    if (debug.enabled) debug('send %s: sealed for pid %d, %d bytes, after %s', short(transfer), targetPid, envelope.length, elapsed(t0));
     const d = link.deliver({ type: 'sspi-context/envelope', listener: hello.listener, transfer, publicKey: mine.key.publicKey, envelope: envelope.toString('base64') });
     const outcome = await deadline.race(d.outcome, () => gone('SEC_E_CONTEXT_EXPIRED', `no acknowledgement within ${opts.timeoutMs} ms`, true), d.cancel);
     const err = outcomeError(outcome, keys);
-    debug('send %s: %s after %s', short(transfer), err ? `failed (${err.code})` : 'imported', elapsed(t0));
+    if (debug.enabled) debug('send %s: %s after %s', short(transfer), err ? `failed (${err.code})` : 'imported', elapsed(t0));
     if (err) throw err;
   } catch (e) {
     if (state === 'awaiting-listener' || state === 'sealing') debug('send %s: stopped before the export (%s); the context is kept', short(transfer), e instanceof SspiError ? e.code : 'error');

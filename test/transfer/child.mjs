@@ -109,9 +109,10 @@ async function main() {
     }
   } else if (mode === 'receive-and-echo-refusal') {
     // A real receiver, plus a second party on the same channel that answers every
-    // envelope it sees with a refusal for the same listener and transfer.
+    // envelope it sees with a refusal for the same transfer (`id` named it in the
+    // first protocol, `listener` and `transfer` now).
     port.on('message', (m) => {
-      if (m?.type === 'sspi-context/envelope') send({ type: 'sspi-context/result', ok: false, listener: m.listener, transfer: m.transfer, status: 0x80090308 });
+      if (m?.type === 'sspi-context/envelope') send({ type: 'sspi-context/result', ok: false, id: m.id, listener: m.listener, transfer: m.transfer, status: 0x80090308 });
     });
     const ctx = await api.receiveContext({ timeoutMs: 20_000 });
     send({ kind: 'imported', clientName: ctx.names.clientName, pid: process.pid });
