@@ -1,11 +1,9 @@
 /**
- * NODE_DEBUG=sspi-context: handoff steps for a person debugging. Only ids
- * (random, public), sizes, pids, codes and timings are logged: never keys,
- * packed bytes, envelopes, or any text a peer sent.
+ * Handoff steps for NODE_DEBUG=sspi-context (the package's logger, lib/debug.ts).
+ * Only ids (random, public), sizes, pids, codes and timings are logged: never
+ * keys, packed bytes, envelopes, or any text a peer sent.
  */
-import { debuglog } from 'node:util';
-
-export const debug = debuglog('sspi-context');
+export { debug } from '../debug.js';
 
 /** The first 8 hex digits of an id: enough to follow one transfer. */
 export const short = (id: string): string => id.slice(0, 8);
