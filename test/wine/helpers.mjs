@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const native = require('../../dist/native/index.js');
 export const { SspiError } = require('../../dist/errors.js');
+const { describeStatus } = require('../../dist/status.js');
 export const binding = native.loadAddon();
 export const backend = native.createNativeBackend(binding);
 
@@ -97,7 +98,7 @@ export function assertProviderToken(info, processPrivileges = binding.processPri
 function checkCode(e, code, operation) {
   assert.ok(e instanceof SspiError, `expected SspiError, got ${e?.constructor?.name}: ${e?.message}`);
   assert.equal(e.code, code, e.message);
-  assert.equal(typeof e.status, 'number');
+  assert.equal(e.status, describeStatus(code).value, 'the numeric status is the named one');
   if (operation) assert.equal(e.operation, operation);
   return true;
 }
