@@ -1,5 +1,5 @@
 // probe.exe: drives sspitest.dll through the real secur32 (no addon), one line per check:
-//   "ok <name>" or "not ok <name>: <detail>"; the exit code is the number of failures.
+//   "ok <name>" or "not ok <name> -- <detail>"; the exit code is the number of failures.
 // provider.test.mjs runs it; README.md lists what each check stands for.
 #include <windows.h>
 #include <security.h>
@@ -19,7 +19,7 @@ void Check(bool ok, const char* name, const std::string& detail = std::string())
     printf("ok %s\n", name);
   } else {
     failures++;
-    printf("not ok %s: %s\n", name, detail.c_str());
+    printf("not ok %s -- %s\n", name, detail.c_str());
   }
 }
 
@@ -330,6 +330,21 @@ void Transfer() {
   Check(Names(&imp) == L"TESTDOM\\alice", "names: imported context TESTDOM\\alice");
   Status(DeleteSecurityContext(&imp), SEC_E_OK, "import: DeleteSecurityContext");
   Check(!HandleOpen(e.token), "import: DeleteSecurityContext closed the token the package was given");
+  {
+    // RESET_NEW: "the new context is reset to its initial state" ([M1]); without it the copy
+    // continues the sequence.
+    SECURITY_STATUS st;
+    Verify(&p.s, "seq0", Sign(&p.c, "seq0", &st));
+    Exported same = Export(&p.s, 0), reset = Export(&p.s, SECPKG_CONTEXT_EXPORT_RESET_NEW);
+    CtxtHandle k{}, r{};
+    Import(kInner, same.blob, same.type, same.token, &k);
+    Import(kInner, reset.blob, reset.type, reset.token, &r);
+    const std::vector<unsigned char> s1 = Sign(&p.c, "seq1", &st);
+    Status(Verify(&k, "seq1", s1), SEC_E_OK, "export: a copy continues the sequence");
+    Status(Verify(&r, "seq1", s1), SEC_E_MESSAGE_ALTERED, "export: a RESET_NEW copy starts at sequence 0");
+    DeleteSecurityContext(&k);
+    DeleteSecurityContext(&r);
+  }
   Exported old = Export(&p.s, SECPKG_CONTEXT_EXPORT_DELETE_OLD);
   Status(old.status, SEC_E_OK, "export: DELETE_OLD");
   SECURITY_STATUS st;
