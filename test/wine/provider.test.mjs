@@ -465,6 +465,24 @@ describe('SspiTest provider: import', { skip }, () => {
   });
 });
 
+/** fn() while the calling thread impersonates ctx; always reverted. */
+function whileImpersonating(ctx, fn) {
+  binding.impersonateSecurityContext(ctx);
+  try {
+    return fn();
+  } finally {
+    binding.revertSecurityContext(ctx);
+  }
+}
+
+/** threadTokenInfo() of the provider's client token: the process token minus SeUndockPrivilege (README.md). */
+function assertContextToken(info) {
+  assert.ok(info, 'a thread token while impersonating');
+  assert.equal(info.sid, binding.processUserSid());
+  assert.ok(info.privileges.includes('SeChangeNotifyPrivilege'), info.privileges.join(' '));
+  assert.ok(!info.privileges.includes('SeUndockPrivilege'), info.privileges.join(' '));
+}
+
 describe('SspiTest provider: tokens and impersonation', { skip }, () => {
   it('QuerySecurityContextToken: a fresh handle per query', async () => {
     await withPair(INNER, {}, (h) => {
@@ -481,32 +499,28 @@ describe('SspiTest provider: tokens and impersonation', { skip }, () => {
   it('impersonation sets and clears the calling thread\'s token', async () => {
     await withPair(INNER, {}, (h) => {
       assert.equal(binding.threadTokenSid(), null);
-      binding.impersonateSecurityContext(h.s);
-      let during;
-      try {
-        during = binding.threadTokenSid();
-      } finally {
-        binding.revertSecurityContext(h.s);
-      }
       // Every Wine token is the one Unix user: the SID is the process user's.
-      assert.equal(during, binding.processUserSid());
+      assert.equal(whileImpersonating(h.s, () => binding.threadTokenSid()), binding.processUserSid());
       assert.equal(binding.threadTokenSid(), null, 'reverted');
       throwsCode(() => binding.impersonateSecurityContext(h.c), 'SEC_E_NO_IMPERSONATION', 'ImpersonateSecurityContext');
     });
   });
 
-  it('the impersonated token is the context\'s (SeUndockPrivilege removed), not the process token', { skip: noThreadTokenInfo }, async () => {
-    await withPair(INNER, {}, (h) => {
-      binding.impersonateSecurityContext(h.s);
-      let info;
+  it('a server context impersonates its own token (SeUndockPrivilege removed), not the process token', { skip: noThreadTokenInfo }, async () => {
+    await withPair(INNER, {}, (h) => assertContextToken(whileImpersonating(h.s, () => binding.threadTokenInfo())));
+    assert.equal(binding.threadTokenInfo(), null);
+  });
+
+  it('an imported context impersonates the token it was given', { skip: noThreadTokenInfo || typedImport }, async () => {
+    await withPair(INNER, {}, async (h) => {
+      const exp = await binding.exportSecurityContext(h.s, EXPORT_DELETE_OLD);
+      const ctx = await binding.importSecurityContext(INNER, exp.packed, exp.token, exp.bufferType);
+      exp.token.close();
       try {
-        info = binding.threadTokenInfo();
+        assertContextToken(whileImpersonating(ctx, () => binding.threadTokenInfo()));
       } finally {
-        binding.revertSecurityContext(h.s);
+        ctx.close();
       }
-      assert.ok(info, 'a thread token while impersonating');
-      assert.ok(info.privileges.includes('SeChangeNotifyPrivilege'), info.privileges.join(' '));
-      assert.ok(!info.privileges.includes('SeUndockPrivilege'), info.privileges.join(' '));
       assert.equal(binding.threadTokenInfo(), null);
     });
   });

@@ -196,6 +196,14 @@ bool CheckMic(const Ctx* c, const unsigned char* p, size_t n, const char* magic,
   return m && r.ok() && r.remaining() == 0 && s == 0 && tag == KeyedTag(c, label);
 }
 
+// Common start of ISC and ASC: an endless expiry, no attributes yet, the credential for `use`.
+Cred* StepCred(PCredHandle cred, ULONG use, PTimeStamp expiry, unsigned long* attr) {
+  Forever(expiry);
+  if (attr != nullptr) *attr = 0;
+  Cred* cr = FindCred(cred);
+  return cr != nullptr && (cr->use & use) != 0 ? cr : nullptr;
+}
+
 void Report(PCtxtHandle ctx, PCtxtHandle newctx, unsigned long* attr, const Ctx* c, ULONG allocatedBit,
             bool allocated) {
   if (newctx != nullptr && ctx != nullptr && newctx != ctx) *newctx = *ctx;
@@ -242,11 +250,9 @@ SECURITY_STATUS SEC_ENTRY Initialize(PCredHandle cred, PCtxtHandle ctx, SEC_WCHA
                                      PCtxtHandle newctx, PSecBufferDesc out, unsigned long* attr, PTimeStamp expiry) {
   const char* fn = "InitializeSecurityContextW";
   Lock lock;
-  Forever(expiry);
-  if (attr != nullptr) *attr = 0;
   const bool allocate = (req & ISC_REQ_ALLOCATE_MEMORY) != 0;
-  Cred* cr = FindCred(cred);
-  if (cr == nullptr || !(cr->use & SECPKG_CRED_OUTBOUND)) return Ret(fn, SEC_E_INVALID_HANDLE);
+  Cred* cr = StepCred(cred, SECPKG_CRED_OUTBOUND, expiry, attr);
+  if (cr == nullptr) return Ret(fn, SEC_E_INVALID_HANDLE);
   if (ctx == nullptr) {
     std::wstring tgt = target != nullptr ? std::wstring(target) : std::wstring();
     if (tgt.size() > kMaxName || cr->user.size() > kMaxName) return Ret(fn, SEC_E_TARGET_UNKNOWN);
@@ -309,11 +315,9 @@ SECURITY_STATUS SEC_ENTRY Accept(PCredHandle cred, PCtxtHandle ctx, PSecBufferDe
                                  PTimeStamp expiry) {
   const char* fn = "AcceptSecurityContext";
   Lock lock;
-  Forever(expiry);
-  if (attr != nullptr) *attr = 0;
   const bool allocate = (req & ASC_REQ_ALLOCATE_MEMORY) != 0;
-  Cred* cr = FindCred(cred);
-  if (cr == nullptr || !(cr->use & SECPKG_CRED_INBOUND)) return Ret(fn, SEC_E_INVALID_HANDLE);
+  Cred* cr = StepCred(cred, SECPKG_CRED_INBOUND, expiry, attr);
+  if (cr == nullptr) return Ret(fn, SEC_E_INVALID_HANDLE);
   PSecBuffer b = InputToken(in);
   if (ctx != nullptr) {
     Ctx* c = UsableCtx(ctx);

@@ -72,7 +72,8 @@ std::wstring PackageName(CtxtHandle* h) {
 }
 
 // A loopback handshake; password and target as given.
-bool Handshake(Pair& p, const wchar_t* pkg, const wchar_t* target, const wchar_t* password = L"Passw0rd!") {
+bool Handshake(Pair& p, const wchar_t* pkg, const wchar_t* target, const wchar_t* password = L"Passw0rd!",
+               ULONG iflags = kIsc) {
   SEC_WINNT_AUTH_IDENTITY_W id{};
   id.User = reinterpret_cast<unsigned short*>(const_cast<wchar_t*>(L"alice"));
   id.UserLength = 5;
@@ -96,7 +97,7 @@ bool Handshake(Pair& p, const wchar_t* pkg, const wchar_t* target, const wchar_t
     SecBuffer ob{sizeof out, SECBUFFER_TOKEN, out};
     SecBufferDesc od{SECBUFFER_VERSION, 1, &ob};
     ULONG attr = 0;
-    SECURITY_STATUS st = InitializeSecurityContextW(&p.cc, p.hasC ? &p.c : nullptr, const_cast<wchar_t*>(target), kIsc,
+    SECURITY_STATUS st = InitializeSecurityContextW(&p.cc, p.hasC ? &p.c : nullptr, const_cast<wchar_t*>(target), iflags,
                                                     0, 0, p.hasC ? &id1 : nullptr, 0, &p.c, &od, &attr, &ts);
     p.statuses.push_back(st);
     if (FAILED(st)) return false;
@@ -498,6 +499,22 @@ void Impersonation() {
   Check(still, "impersonation: DeleteSecurityContext does not revert the thread");
   RevertToSelf();
   Status(ImpersonateSecurityContext(&p.c), SEC_E_NO_IMPERSONATION, "impersonation: a client context has no token");
+  // ISC_REQ_IDENTIFY: the context impersonates at Identification level (SSPI-CONTRACTS §6).
+  Pair idp;
+  Handshake(idp, kInner, L"HOST/localhost", L"Passw0rd!", kIsc | ISC_REQ_IDENTIFY);
+  SecPkgContext_Flags cf{}, sf{};
+  QueryContextAttributesW(&idp.c, SECPKG_ATTR_FLAGS, &cf);
+  QueryContextAttributesW(&idp.s, SECPKG_ATTR_FLAGS, &sf);
+  Check((cf.Flags & ISC_RET_IDENTIFY) != 0 && (sf.Flags & ASC_RET_IDENTIFY) != 0, "identify: FLAGS report IDENTIFY");
+  Status(ImpersonateSecurityContext(&idp.s), SEC_E_OK, "identify: ImpersonateSecurityContext");
+  SECURITY_IMPERSONATION_LEVEL level = SecurityAnonymous;
+  if (OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &thread)) {
+    DWORD r = 0;
+    GetTokenInformation(thread, TokenImpersonationLevel, &level, sizeof level, &r);
+    CloseHandle(thread);
+  }
+  RevertSecurityContext(&idp.s);
+  Check(level == SecurityIdentification, "identify: the thread token is at Identification level");
 }
 
 void Flags() {
