@@ -107,6 +107,9 @@ async function bindingCarriesBufferType() {
   });
 }
 
+/** The binding's count of failed CloseHandle calls (a double close). */
+const closeFailures = () => binding.closeHandleFailures();
+
 const noBufferType = 'the binding does not report the packed buffer type on export (issue 10 item 5)';
 const typedImport = hasProvider() && (await bindingCarriesBufferType()) ? false : noBufferType;
 const noThreadTokenInfo = typeof binding.threadTokenInfo === 'function' ? false : 'the binding has no threadTokenInfo()';
@@ -416,7 +419,11 @@ describe('SspiTest provider: import', { skip }, () => {
       const sealed = binding.encryptMessage(h.c, msg);
       const exp = await binding.exportSecurityContext(h.s, EXPORT_DELETE_OLD);
       try {
+        const failures = closeFailures();
         await rejectsCode(importAs(NEGO, exp), 'SEC_E_UNSUPPORTED_FUNCTION', 'ImportSecurityContextW');
+        await rejectsCode(binding.importSecurityContext(INNER, Buffer.alloc(64, 7), exp.token, SECBUFFER_TOKEN), 'SEC_E_INVALID_TOKEN');
+        // A package that closed the handle of a refused import would make the binding's own close fail.
+        assert.equal(closeFailures(), failures, 'the refused imports left the handle they were given alone');
         assert.equal(exp.token.userSid(), binding.processUserSid(), 'a refused import leaves the caller its token');
         const ctx = await importAs(INNER, exp);
         assert.equal(binding.queryContextAttributes(ctx, ATTR.PACKAGE_INFO).name, INNER);
@@ -450,6 +457,7 @@ describe('SspiTest provider: import', { skip }, () => {
       (await importAs(INNER, warm)).close();
       warm.token.close();
       const exp = await binding.exportSecurityContext(h.s, 0);
+      const failures = closeFailures();
       const before = handleCount();
       const ctx = await importAs(INNER, exp);
       // The binding gave the package a duplicate of exp.token: one handle more, held by the package.
@@ -461,6 +469,7 @@ describe('SspiTest provider: import', { skip }, () => {
       imp.close();
       ctx.close();
       assert.equal(handleCount(), before - 1, 'DeleteSecurityContext closed the handle the package kept, and nothing leaked');
+      assert.equal(closeFailures(), failures, 'no handle was closed twice');
     });
   });
 });
@@ -479,6 +488,7 @@ function whileImpersonating(ctx, fn) {
 function assertContextToken(info) {
   assert.ok(info, 'a thread token while impersonating');
   assert.equal(info.sid, binding.processUserSid());
+  assert.ok(binding.processPrivileges().includes('SeUndockPrivilege'), 'the process token has the privilege the context token lacks');
   assert.ok(info.privileges.includes('SeChangeNotifyPrivilege'), info.privileges.join(' '));
   assert.ok(!info.privileges.includes('SeUndockPrivilege'), info.privileges.join(' '));
 }
@@ -509,6 +519,19 @@ describe('SspiTest provider: tokens and impersonation', { skip }, () => {
   it('a server context impersonates its own token (SeUndockPrivilege removed), not the process token', { skip: noThreadTokenInfo }, async () => {
     await withPair(INNER, {}, (h) => assertContextToken(whileImpersonating(h.s, () => binding.threadTokenInfo())));
     assert.equal(binding.threadTokenInfo(), null);
+  });
+
+  it('an ISC_REQ_IDENTIFY context impersonates at Identification level', { skip: noThreadTokenInfo }, async () => {
+    const IDENTIFY = 0x20000;
+    const SecurityIdentification = 1;
+    const SecurityImpersonation = 2;
+    await withPair(INNER, { iflags: ISC_FLAGS | IDENTIFY }, (h) => {
+      assert.equal(binding.queryContextAttributes(h.c, ATTR.FLAGS) & IDENTIFY, IDENTIFY);
+      assert.equal(whileImpersonating(h.s, () => binding.threadTokenInfo()).level, SecurityIdentification);
+    });
+    await withPair(INNER, {}, (h) => {
+      assert.equal(whileImpersonating(h.s, () => binding.threadTokenInfo()).level, SecurityImpersonation);
+    });
   });
 
   it('an imported context impersonates the token it was given', { skip: noThreadTokenInfo || typedImport }, async () => {
