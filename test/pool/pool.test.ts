@@ -107,7 +107,7 @@ describe.each(['process', 'thread'] as const)('ContextPool, kind %s', (kind) => 
     expect([...r.map]).toEqual([['k', 1]]);
   });
 
-  it('a worker killed after the context left: the job fails with an SspiError, is not retried, and the worker is replaced', async () => {
+  it('a worker killed in the handler (the context had left): the job fails with an SspiError, is not retried, and the worker is replaced', async () => {
     const exits: Array<{ pid: number | undefined; reason: string; replacementPid: number | undefined }> = [];
     const pool = newPool(kind, { onWorkerExit: (e: (typeof exits)[number]) => exits.push(e) });
     const log = tempFile('die');
@@ -133,7 +133,7 @@ describe.each(['process', 'thread'] as const)('ContextPool, kind %s', (kind) => 
     const marker = tempFile('marker');
     const log = tempFile('retry');
     const { client, server } = await context();
-    const r = (await pool.run(server, { action: 'die-before-transfer', marker, log })) as { clientName: string; pid: number; threadId: number; attemptId: number };
+    const r = (await pool.run(server, { action: 'die-on-announce', marker, log })) as { clientName: string; pid: number; threadId: number; attemptId: number };
     expect(r.clientName).toBe(CLIENT_NAME);
     expect(readFileSync(marker, 'utf8')).not.toBe(''); // the first worker did die on the job
     expect(lines(log)).toHaveLength(1); // only the second attempt reached the handler
@@ -142,6 +142,22 @@ describe.each(['process', 'thread'] as const)('ContextPool, kind %s', (kind) => 
     if (kind === 'process') expect(r.pid).not.toBe(Number(readFileSync(marker, 'utf8')));
     expect(server.isEstablished).toBe(false);
     client.close();
+  });
+
+  it('a worker killed after the envelope left: the transfer\'s SspiError, not retried, the worker replaced', async () => {
+    const pool = newPool(kind);
+    const marker = tempFile('marker');
+    const log = tempFile('gone');
+    await pool.run((await context()).server, { action: 'echo' }); // the pool now holds this worker's next Hello
+    const { server } = await context();
+    const err = await rejection(pool.run(server, { action: 'die-on-announce', marker, log }));
+    expect(err.operation).toBe('SendContext');
+    expect(err.message).toMatch(/DELETE_OLD/); // the transfer says the context is gone
+    expect(server.isEstablished).toBe(false);
+    expect(lines(log)).toEqual([]); // no handler ran it, and no second attempt
+    const next = await context();
+    expect(((await pool.run(next.server, { action: 'echo' })) as { clientName: string }).clientName).toBe(CLIENT_NAME);
+    expect(pool.stats().restarts).toBe(1);
   });
 
   it('maxQueue: beyond it run() rejects with SEC_E_INSUFFICIENT_MEMORY and the context stays with the caller', async () => {

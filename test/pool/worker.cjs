@@ -13,12 +13,15 @@ function die() {
 }
 
 // Fault injection ahead of serveContexts: on the pool's announcement of a job
-// marked `die-before-transfer` (the first time, per marker file), die before
-// anything of the transfer happens, so the context cannot have left the pool.
+// marked `die-on-announce` (the first time, per marker file), die before the
+// worker does anything with the transfer. Whether the context left by then is
+// the sender's: on a worker's first job the sender has no Hello from it yet
+// (docs/transfer-protocol.md), so it cannot have exported; on a later one it
+// seals for the Hello it holds and the envelope goes out at once.
 const channel = isMainThread ? process : parentPort;
 channel.on('message', (m) => {
   const job = m && typeof m === 'object' ? m.job : undefined;
-  if (job && job.action === 'die-before-transfer' && !fs.existsSync(job.marker)) {
+  if (job && job.action === 'die-on-announce' && !fs.existsSync(job.marker)) {
     fs.writeFileSync(job.marker, String(process.pid));
     die();
   }
@@ -31,7 +34,7 @@ api.serveContexts(async (ctx, job, info) => {
   const who = { clientName: ctx.names.clientName, pid: process.pid, threadId, attemptId: info.attemptId };
   switch (job.action) {
     case 'echo':
-    case 'die-before-transfer':
+    case 'die-on-announce':
       return { ...who, job, kept: false, bytes: Buffer.from('abc'), map: new Map([['k', 1]]) };
     case 'seal': {
       // The imported context holds the session keys: unseal the client's message, seal an answer.
