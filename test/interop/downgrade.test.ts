@@ -4,9 +4,9 @@
 // Windows' default NTLMMinServerSec (128-bit) does; minimumSecurity: 40 is
 // the opt-in for old peers. Contexts report CONFIDENTIALITY only with SEAL
 // and INTEGRITY only with SIGN.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
-import { b64, peerAvailable, startPeerWithUser, unb64, type Peer, type PeerFixture } from './peer';
+import { b64, peerAvailable, unb64, usePeerSuite, type Peer } from './peer';
 
 const avail = peerAvailable();
 const DOMAIN = 'EXAMPLE';
@@ -18,19 +18,10 @@ const SEAL = 0x20;
 const SIGN = 0x10;
 
 describe.skipIf(!avail.ok)(`downgrade and negotiated protection with gss-ntlmssp${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  let fixture: PeerFixture | undefined;
-  let userFile: string;
+  const suite = usePeerSuite(DOMAIN, USER, PASSWORD, api.setBackend);
   let peer: Peer;
-
-  beforeAll(async () => {
-    api.setBackend('fallback');
-    fixture = await startPeerWithUser(DOMAIN, USER, PASSWORD, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
-    ({ peer, userFile } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.close();
-  });
+  let userFile: string;
+  beforeAll(() => ({ peer, userFile } = suite));
 
   /** The peer client against a TS NTLM server, with `edit` applied to the NEGOTIATE in flight. */
   async function run(opts: { mic: boolean; flags?: string[]; edit?: (neg: Buffer) => void; server?: ConstructorParameters<typeof api.ServerContext>[1] }) {

@@ -1,8 +1,8 @@
 // The TypeScript NTLM package against gss-ntlmssp, a real and independent
 // implementation, in both directions, with message protection and export.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
-import { b64, peerAvailable, startPeerWithUser, unb64, type Peer, type PeerFixture } from './peer';
+import { b64, peerAvailable, unb64, usePeerSuite, type Peer } from './peer';
 
 const avail = peerAvailable();
 const DOMAIN = 'EXAMPLE';
@@ -11,19 +11,10 @@ const PASSWORD = 'Interop-Passw0rd!';
 const TARGET = 'HTTP/srv1.example.com';
 
 describe.skipIf(!avail.ok)(`interop with gss-ntlmssp${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  let fixture: PeerFixture | undefined;
-  let userFile: string;
+  const suite = usePeerSuite(DOMAIN, USER, PASSWORD, api.setBackend);
   let peer: Peer;
-
-  beforeAll(async () => {
-    api.setBackend('fallback');
-    fixture = await startPeerWithUser(DOMAIN, USER, PASSWORD, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
-    ({ peer, userFile } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.close();
-  });
+  let userFile: string;
+  beforeAll(() => ({ peer, userFile } = suite));
 
   async function tsClientToPeerServer(password = PASSWORD) {
     const cred = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: { user: USER, domain: DOMAIN, password } });

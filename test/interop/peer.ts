@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Debian's interpreter; the pyenv python3 on PATH cannot see python3-gssapi. */
 export const PEER_PYTHON = '/usr/bin/python3';
@@ -252,4 +253,27 @@ export async function startPeerWithUser(domain: string, user: string, password: 
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * Inside a describe: the fallback backend and a peer fixture for the suite
+ * (NETBIOS names SRV1 / the domain). Read `peer` and `userFile` in tests.
+ */
+export function usePeerSuite(domain: string, user: string, password: string, setBackend: (name: 'fallback') => void): { readonly peer: Peer; readonly userFile: string } {
+  let fixture: PeerFixture | undefined;
+  beforeAll(async () => {
+    setBackend('fallback');
+    fixture = await startPeerWithUser(domain, user, password, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: domain });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+  return {
+    get peer() {
+      return fixture!.peer;
+    },
+    get userFile() {
+      return fixture!.userFile;
+    },
+  };
 }

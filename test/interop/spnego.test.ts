@@ -3,9 +3,9 @@
 // handshake with mechListMIC, then wrap/unwrap and MICs both ways, export
 // mid-conversation, and channel bindings (RFC 5929 application data, MS-NLMP
 // MsvAvChannelBindings) right, missing and wrong.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
-import { b64, peerAvailable, PeerError, startPeerWithUser, unb64, type Peer, type PeerFixture } from './peer';
+import { b64, peerAvailable, PeerError, unb64, usePeerSuite, type Peer } from './peer';
 
 const avail = peerAvailable();
 const DOMAIN = 'EXAMPLE';
@@ -20,19 +20,10 @@ type ServerOptions = ConstructorParameters<typeof api.ServerContext>[1];
 type ClientOptions = ConstructorParameters<typeof api.ClientContext>[1];
 
 describe.skipIf(!avail.ok)(`SPNEGO interop with gss-ntlmssp${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
-  let fixture: PeerFixture | undefined;
-  let userFile: string;
+  const suite = usePeerSuite(DOMAIN, USER, PASSWORD, api.setBackend);
   let peer: Peer;
-
-  beforeAll(async () => {
-    api.setBackend('fallback');
-    fixture = await startPeerWithUser(DOMAIN, USER, PASSWORD, { NETBIOS_COMPUTER_NAME: 'SRV1', NETBIOS_DOMAIN_NAME: DOMAIN });
-    ({ peer, userFile } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.close();
-  });
+  let userFile: string;
+  beforeAll(() => ({ peer, userFile } = suite));
 
   /** TS Negotiate client -> gss-ntlmssp SPNEGO acceptor. Returns after the client completed. */
   async function tsClientToPeer(opts: { client?: ClientOptions; peerBindings?: Buffer } = {}) {
