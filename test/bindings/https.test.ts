@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake.js';
 import { b64, peerAvailable, startPeer, unb64, type Peer } from '../interop/peer';
+import { decodeNegotiationToken, encodeMechTypes, encodeNegTokenResp, NegState, OID_NTLMSSP } from '../../lib/fallback/spnego-der.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER = join(ROOT, 'examples/http-negotiate/server.js');
@@ -297,6 +298,43 @@ describe.skipIf(!canRun)(`examples/http-negotiate over HTTPS with channel bindin
       expect(() => api.negotiateHandler({ credentials: cred, channelBindings: 'always' as never })).toThrow(expect.objectContaining({ code: 'SEC_E_INVALID_PARAMETER' }));
     } finally {
       for (const s of servers) s.close();
+      handler.close();
+      cred.close();
+    }
+  });
+
+  it('a browser-like NegTokenInit (Kerberos first, with an AP-REQ) over HTTP: NTLM is selected with no response token and the handshake completes', async () => {
+    const cred = await api.Credentials.acquire({ package: 'Negotiate', use: 'inbound', users: usersFile });
+    const handler = api.negotiateHandler({ credentials: cred, onAuthenticated: (_req, res, ctx) => res.end(JSON.stringify({ clientName: ctx.names.clientName })) });
+    const server = createHttpServer(handler);
+    const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+    const ntlmCred = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity });
+    const ntlm = new api.ClientContext(ntlmCred, { target: 'HTTP/127.0.0.1' });
+    const conn = await Connection.open(port, false);
+    try {
+      // MS-KRB5, KRB5, NTLM, as Windows clients list them (SSPI-CONTRACTS §7), and a stand-in AP-REQ.
+      const mechTypes = encodeMechTypes(['1.2.840.48018.1.2.2', '1.2.840.113554.1.2.2', OID_NTLMSSP]);
+      const fields = Buffer.concat([Buffer.from([0xa0, mechTypes.length]), mechTypes, Buffer.from('a20604046e020500', 'hex')]);
+      const seq = Buffer.concat([Buffer.from([0x30, fields.length]), fields]);
+      const inner = Buffer.concat([Buffer.from('06062b0601050502', 'hex'), Buffer.from([0xa0, seq.length]), seq]);
+      const init = Buffer.concat([Buffer.from([0x60, inner.length]), inner]);
+      const r1 = await conn.get(`Negotiate ${init.toString('base64')}`);
+      expect(r1.status).toBe(401);
+      expect(decodeNegotiationToken(negotiateToken(r1)!, 't')).toEqual({ kind: 'resp', resp: { negState: NegState.REQUEST_MIC, supportedMech: OID_NTLMSSP } });
+      const r2 = await conn.get(`Negotiate ${encodeNegTokenResp({ responseToken: (await ntlm.step()).token! }).toString('base64')}`);
+      const chal = decodeNegotiationToken(negotiateToken(r2)!, 't');
+      const auth = (await ntlm.step(chal.kind === 'resp' ? chal.resp.responseToken : undefined)).token!;
+      const r3 = await conn.get(`Negotiate ${encodeNegTokenResp({ responseToken: auth, mechListMIC: ntlm.sign(mechTypes) }).toString('base64')}`);
+      expect(r3.status).toBe(200);
+      expect(JSON.parse(r3.body).clientName).toBe(CLIENT_NAME);
+      const fin = decodeNegotiationToken(negotiateToken(r3)!, 't');
+      expect(fin.kind === 'resp' && fin.resp.negState).toBe(NegState.ACCEPT_COMPLETED);
+      expect(fin.kind === 'resp' && ntlm.verify(mechTypes, fin.resp.mechListMIC!)).toBe(true);
+    } finally {
+      conn.close();
+      ntlm.close();
+      ntlmCred.close();
+      server.close();
       handler.close();
       cred.close();
     }
