@@ -14,7 +14,13 @@ function fail(message: string): never {
 }
 
 function statusLines(code: string): string[] {
-  const row = describeStatus(code);
+  let row;
+  try {
+    row = describeStatus(code);
+  } catch (e) {
+    if (!(e instanceof SspiError)) throw e;
+    fail(`not a status: ${code} is outside the 32-bit range`);
+  }
   if (row.unknown) fail(`unknown status: ${code}${Number.isNaN(row.value) ? '' : ` (${row.hex})`}`);
   const other = row.counterpart ? describeStatus(row.counterpart) : undefined;
   return [
@@ -77,7 +83,10 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
       } catch (e) {
         fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
       }
-      const decoded = decodeHandoff(envelopeBytes(raw), { headerOnly: true });
+      const bytes = envelopeBytes(raw);
+      // Text that merely decodes as base64 or hex is not an envelope: say so, not "truncated".
+      if (!bytes.subarray(0, 4).equals(HANDOFF_MAGIC)) fail(`not an envelope: ${file} does not start with the handoff magic (binary, base64 or hex)`);
+      const decoded = decodeHandoff(bytes, { headerOnly: true });
       if (opts.json) out(JSON.stringify(decoded.toJSON().header));
       else inspectLines(decoded.header).forEach((l) => out(l));
     });
@@ -103,6 +112,11 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) {
+    // No command is a usage error: the help, and a failing exit.
+    process.stdout.write(buildProgram().helpInformation());
+    return 1;
+  }
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -100,23 +100,44 @@ export abstract class ContextBase implements Disposable {
     return this.#sizes;
   }
 
-  /** MakeSignature: the signature of `data`. */
+  /**
+   * MakeSignature: the signature of `data`.
+   * @param data The message to sign.
+   * @returns The signature (the package's trailer), to send beside the message.
+   * @throws SspiError SEC_E_INVALID_HANDLE (closed or not established), SEC_E_INVALID_PARAMETER (not bytes).
+   */
   sign(data: Uint8Array): Buffer {
     return this.backend.makeSignature(this.live('MakeSignature'), toBuffer(data, 'MakeSignature'));
   }
 
-  /** VerifySignature: true, or throws SEC_E_MESSAGE_ALTERED / SEC_E_OUT_OF_SEQUENCE. */
+  /**
+   * VerifySignature.
+   * @param data The message the peer signed.
+   * @param signature What the peer's sign() returned.
+   * @returns true.
+   * @throws SspiError SEC_E_MESSAGE_ALTERED, SEC_E_OUT_OF_SEQUENCE, SEC_E_INVALID_HANDLE, SEC_E_INVALID_PARAMETER.
+   */
   verify(data: Uint8Array, signature: Uint8Array): true {
     this.backend.verifySignature(this.live('VerifySignature'), toBuffer(data, 'VerifySignature'), toBuffer(signature, 'VerifySignature'));
     return true;
   }
 
-  /** EncryptMessage: trailer || ciphertext || padding. */
+  /**
+   * EncryptMessage.
+   * @param data The plaintext.
+   * @returns trailer || ciphertext || padding, for the peer's decrypt().
+   * @throws SspiError SEC_E_INVALID_HANDLE, SEC_E_INVALID_PARAMETER, or the package's status.
+   */
   encrypt(data: Uint8Array): Buffer {
     return this.backend.encryptMessage(this.live('EncryptMessage'), toBuffer(data, 'EncryptMessage'));
   }
 
-  /** DecryptMessage of what the peer's encrypt() produced. */
+  /**
+   * DecryptMessage of what the peer's encrypt() produced.
+   * @param message trailer || ciphertext || padding.
+   * @returns The plaintext.
+   * @throws SspiError SEC_E_MESSAGE_ALTERED, SEC_E_OUT_OF_SEQUENCE, SEC_E_INVALID_TOKEN, SEC_E_INVALID_HANDLE.
+   */
   decrypt(message: Uint8Array): Buffer {
     return this.backend.decryptMessage(this.live('DecryptMessage'), toBuffer(message, 'DecryptMessage'));
   }
@@ -125,6 +146,10 @@ export abstract class ContextBase implements Disposable {
    * Run `fn` as the client (ImpersonateSecurityContext), reverting in a
    * finally. fn must be synchronous: impersonation belongs to this thread,
    * and work after an await runs elsewhere, not impersonated.
+   * @param fn A synchronous function to run as the client.
+   * @returns What `fn` returned.
+   * @throws SspiError SEC_E_INVALID_PARAMETER (async fn or a promise returned), SEC_E_UNSUPPORTED_FUNCTION
+   * (no impersonation off Windows), SEC_E_INVALID_HANDLE; or what `fn` threw, after the revert.
    */
   impersonate<T>(fn: () => T): T {
     const op = 'ImpersonateSecurityContext';
@@ -183,6 +208,9 @@ export abstract class ContextBase implements Disposable {
    * ExportSecurityContext. The exported object names the package that holds the context
    * (queried first: DELETE_OLD invalidates the handle) and the credential's package.
    * With deleteOld this context is closed afterwards.
+   * @param options `resetNew`, `deleteOld` (SECPKG_CONTEXT_EXPORT_*).
+   * @returns The exported context; its `packed` bytes are secret.
+   * @throws SspiError SEC_E_INVALID_HANDLE (closed or not established), SEC_E_INVALID_PARAMETER, or the package's status.
    */
   async export(options?: ExportOptions): Promise<ExportedContext> {
     options = optionsOf(options, 'ExportSecurityContext');
@@ -279,7 +307,13 @@ abstract class HandshakeContext extends ContextBase {
   /** SEC_CHANNEL_BINDINGS for every leg, when the context has bindings. */
   protected bindings: Buffer | undefined;
 
-  /** One leg of the handshake. */
+  /**
+   * One leg of the handshake.
+   * @param input The peer's last token (none for a client's first leg).
+   * @returns The token to send to the peer, if any, and whether the context is established.
+   * @throws SspiError The package's status (e.g. SEC_E_LOGON_DENIED, SEC_E_INVALID_TOKEN): the context is closed;
+   * SEC_E_INVALID_PARAMETER for input that is not bytes or a step already running.
+   */
   async step(input?: Uint8Array): Promise<StepResult> {
     const op = this.operation;
     if (this.established) throw new SspiError('SEC_E_INVALID_HANDLE', op, this.handle ? 'the handshake is already complete' : 'the context is closed');
@@ -396,6 +430,12 @@ export class ClientContext extends HandshakeContext {
 
   readonly #policy: HandshakePolicy | undefined;
 
+  /**
+   * A client context on `cred` (outbound). Nothing is sent until step().
+   * @param cred Outbound credentials.
+   * @param options `target` (SPN), `flags` (ISC_REQ_*), channel bindings.
+   * @throws SspiError SEC_E_INVALID_HANDLE without credentials, SEC_E_INVALID_PARAMETER for bad options.
+   */
   constructor(cred: Credentials, options?: ClientContextOptions) {
     options = optionsOf(options, 'InitializeSecurityContextW');
     if (options.target !== undefined && typeof options.target !== 'string') throw new SspiError('SEC_E_INVALID_PARAMETER', 'InitializeSecurityContextW', 'target must be a string');
@@ -427,6 +467,12 @@ export class ServerContext extends HandshakeContext {
   readonly #policy: HandshakePolicy | undefined;
   readonly #ascFlags: number;
 
+  /**
+   * A server context on `cred` (inbound), for one client's handshake.
+   * @param cred Inbound credentials.
+   * @param options `flags` (ASC_REQ_*), channel bindings and policy, target names.
+   * @throws SspiError SEC_E_INVALID_HANDLE without credentials, SEC_E_INVALID_PARAMETER for bad options.
+   */
   constructor(cred: Credentials, options?: ServerContextOptions) {
     options = optionsOf(options, 'AcceptSecurityContext');
     super(cred, flagsOf(options.flags, DEFAULT_ASC_REQ, 'AcceptSecurityContext'));

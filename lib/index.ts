@@ -27,7 +27,11 @@ export type { ContextNames, ContextSizes, PackageInfo, UserEntry, AuthIdentity, 
 import { getBackend } from './backend/select.js';
 import type { PackageInfo } from './backend/types.js';
 
-/** EnumerateSecurityPackagesW on the current backend. */
+/**
+ * EnumerateSecurityPackagesW on the current backend.
+ * @returns Each installed package's name, capabilities, maximum token size and comment.
+ * @throws SspiError SEC_E_SECPKG_NOT_FOUND when the native addon cannot load.
+ */
 export function enumerateSecurityPackages(): PackageInfo[] {
   return getBackend().enumerateSecurityPackages();
 }

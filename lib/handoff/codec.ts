@@ -108,7 +108,14 @@ function checkPid(pid: number | undefined, op: string): number {
   return pid;
 }
 
-/** Encode an exported context. With a token and no targetPid, the token is duplicated into this process. */
+/**
+ * Encode an exported context as an envelope. With a token and no targetPid, the token is
+ * duplicated into this process.
+ * @param exported What `ctx.export()` returned.
+ * @param options `key` (32 bytes: seal with AES-256-GCM), `targetPid`, `ttlMs` (default DEFAULT_TTL_MS, 30 s).
+ * @returns The envelope bytes.
+ * @throws SspiError SEC_E_INVALID_HANDLE (no ExportedContext), SEC_E_INVALID_PARAMETER (bad options).
+ */
 export function encodeHandoff(exported: ExportedContext, options?: EncodeHandoffOptions): Buffer {
   if (!(exported instanceof ExportedContext)) throw new SspiError('SEC_E_INVALID_HANDLE', OP_ENCODE, 'exported must be the ExportedContext of ctx.export()');
   options = optionsOf(options, OP_ENCODE);
@@ -248,6 +255,10 @@ export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; b
  * Decode an envelope. A sealed envelope needs the key (SEC_E_DECRYPT_FAILURE
  * without it, with a wrong key, or when any byte was altered); a key given for
  * a clear envelope is refused too, so a sealed handoff cannot be downgraded.
+ * @param input The envelope bytes.
+ * @param options `key`; `headerOnly` to skip the body.
+ * @returns The header and the (secret) packed context.
+ * @throws SspiError SEC_E_INVALID_TOKEN (malformed), SEC_E_DECRYPT_FAILURE (seal), SEC_E_INVALID_PARAMETER.
  */
 export function decodeHandoff(input: Uint8Array, options?: DecodeHandoffOptions): DecodedHandoff {
   options = optionsOf(options, OP_DECODE);

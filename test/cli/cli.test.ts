@@ -64,7 +64,7 @@ describe('sspi-context CLI', () => {
     writeFileSync(garbage, 'not an envelope');
     const g = run(['inspect', garbage]);
     expect(g.code).not.toBe(0);
-    expect(g.err.trim()).toMatch(/^sspi-context: DecodeHandoff failed: SEC_E_INVALID_TOKEN/);
+    expect(g.err.trim()).toMatch(/^sspi-context: not an envelope: /);
     expect(g.err.trim().split('\n')).toHaveLength(1);
     const missing = run(['inspect', join(dir, 'nope')]);
     expect(missing.code).not.toBe(0);
@@ -73,6 +73,34 @@ describe('sspi-context CLI', () => {
     expect(help.code).toBe(0);
     for (const verb of ['status', 'inspect', 'packages', 'demo']) expect(help.out).toContain(verb);
     expect(run(['frobnicate']).code).not.toBe(0);
+  });
+
+  it('no arguments: the help on stdout and a non-zero exit', () => {
+    const r = run([]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^Usage: sspi-context /);
+    for (const verb of ['status', 'inspect', 'packages', 'demo']) expect(r.out).toContain(verb);
+  });
+
+  it('status of a number beyond 32 bits is an error, not its low bits', () => {
+    for (const code of ['12345678901234567890', '4294967296', '-2147483649']) {
+      const r = run(['status', code]);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err.trim()).toBe(`sspi-context: not a status: ${code} is outside the 32-bit range`);
+    }
+    expect(run(['status', '4294967295']).code).toBe(1); // 0xFFFFFFFF: in range, just unknown
+    expect(run(['status', '4294967295']).err).toMatch(/unknown status: 4294967295 \(0xFFFFFFFF\)/);
+  });
+
+  it('inspect of a short text file (which would decode as base64 or hex) is "not an envelope"', () => {
+    for (const [name, text] of [['word.txt', 'hello\n'], ['hex.txt', 'abcd\n'], ['b64.txt', 'aGVsbG8gd29ybGQ=']]) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const r = run(['inspect', file]);
+      expect(r.code).toBe(1);
+      expect(r.err.trim()).toBe(`sspi-context: not an envelope: ${file} does not start with the handoff magic (binary, base64 or hex)`);
+    }
   });
 
   it('demo runs the whole handoff and exits 0', () => {
