@@ -11,7 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { api } from './workloads.mjs';
+import { api, quartiles } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..');
@@ -151,17 +151,6 @@ async function sample(total, concurrency, one) {
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return total / seconds;
-}
-
-function quartiles(values) {
-  const v = [...values].sort((a, b) => a - b);
-  const q = (p) => {
-    const x = (v.length - 1) * p;
-    const lo = Math.floor(x);
-    const hi = Math.ceil(x);
-    return v[lo] + (v[hi] - v[lo]) * (x - lo);
-  };
-  return { min: v[0], q1: q(0.25), median: q(0.5), q3: q(0.75), max: v[v.length - 1], samples: v.length };
 }
 
 /**

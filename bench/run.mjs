@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
-import { acquirePair, api, handshake } from './workloads.mjs';
+import { acquirePair, api, handshake, quartiles } from './workloads.mjs';
 import { runHttpHandoff } from './http-handoff.mjs';
 import { runTransferBench, transferTable } from './transfer.mjs';
 
@@ -83,14 +83,7 @@ function runPeer() {
 function spread(task, perBatch, transform) {
   const samples = task.result?.latency?.samples;
   if (!samples || samples.length === 0) throw new Error(`${task.name}: no samples (${task.result?.error?.message ?? task.result?.state})`);
-  const v = Array.from(samples, (ms) => transform(ms / perBatch)).sort((a, b) => a - b);
-  const q = (p) => {
-    const x = (v.length - 1) * p;
-    const lo = Math.floor(x);
-    const hi = Math.ceil(x);
-    return v[lo] + (v[hi] - v[lo]) * (x - lo);
-  };
-  return { min: v[0], q1: q(0.25), median: q(0.5), q3: q(0.75), max: v[v.length - 1], samples: v.length, batch: perBatch };
+  return { ...quartiles(Array.from(samples, (ms) => transform(ms / perBatch))), batch: perBatch };
 }
 
 async function runFallback() {

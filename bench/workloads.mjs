@@ -33,3 +33,15 @@ export async function handshake(creds, target = TARGET) {
   if (!authenticate.done || !last.done) throw new Error('handshake did not complete');
   return { client: c, server: s };
 }
+
+/** min / q1 / median / q3 / max (linear interpolation between ranks) and the sample count. */
+export function quartiles(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const q = (p) => {
+    const x = (v.length - 1) * p;
+    const lo = Math.floor(x);
+    const hi = Math.ceil(x);
+    return v[lo] + (v[hi] - v[lo]) * (x - lo);
+  };
+  return { min: v[0], q1: q(0.25), median: q(0.5), q3: q(0.75), max: v[v.length - 1], samples: v.length };
+}
