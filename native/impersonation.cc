@@ -6,26 +6,29 @@
 
 namespace sspi {
 
-Napi::Value Impersonate(const Napi::CallbackInfo& info) {
+namespace {
+
+// One SSPI call on a usable context, under its lock; a failure throws.
+template <typename Call>
+Napi::Value OnContext(const Napi::CallbackInfo& info, const char* operation, Call call) {
   Napi::Env env = info.Env();
   SECURITY_STATUS status;
   {
-    LockedContext ctx = Context::Lock(env, info[0], "ImpersonateSecurityContext");
-    status = ImpersonateSecurityContext(&ctx->handle);
+    LockedContext ctx = Context::Lock(env, info[0], operation);
+    status = call(&ctx->handle);
   }
-  Check(env, status, "ImpersonateSecurityContext");
+  Check(env, status, operation);
   return env.Undefined();
 }
 
+}  // namespace
+
+Napi::Value Impersonate(const Napi::CallbackInfo& info) {
+  return OnContext(info, "ImpersonateSecurityContext", [](CtxtHandle* h) { return ImpersonateSecurityContext(h); });
+}
+
 Napi::Value Revert(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SECURITY_STATUS status;
-  {
-    LockedContext ctx = Context::Lock(env, info[0], "RevertSecurityContext");
-    status = RevertSecurityContext(&ctx->handle);
-  }
-  Check(env, status, "RevertSecurityContext");
-  return env.Undefined();
+  return OnContext(info, "RevertSecurityContext", [](CtxtHandle* h) { return RevertSecurityContext(h); });
 }
 
 // revertToSelf(): drops the calling thread's token when RevertSecurityContext cannot run

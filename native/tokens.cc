@@ -116,18 +116,31 @@ Napi::Value ProbedHandleCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), count);
 }
 
+// The calling thread's token (TOKEN_QUERY), or null when the thread is not impersonating.
+static UniqueHandle OpenThreadTokenOrNull(Napi::Env env) {
+  HANDLE raw = nullptr;
+  if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &raw)) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_NO_TOKEN) return UniqueHandle();
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenThreadToken", error);
+  }
+  return UniqueHandle(raw);
+}
+
+static UniqueHandle OpenOwnProcessToken(Napi::Env env) {
+  HANDLE raw = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
+    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenProcessToken", GetLastError());
+  }
+  return UniqueHandle(raw);
+}
+
 // Test-only: the user SID of the calling thread's token, or null when the thread is not
 // impersonating.
 Napi::Value ThreadTokenSid(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  HANDLE raw = nullptr;
-  if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &raw)) {
-    const DWORD error = GetLastError();
-    if (error == ERROR_NO_TOKEN) return env.Null();
-    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenThreadToken", error);
-  }
-  UniqueHandle token(raw);
-  return TokenUserSid(env, token.get());
+  UniqueHandle token = OpenThreadTokenOrNull(env);
+  return token ? TokenUserSid(env, token.get()) : env.Null();
 }
 
 // Test-only: what the calling thread's token is, or null when the thread is not
@@ -136,13 +149,8 @@ Napi::Value ThreadTokenSid(const Napi::CallbackInfo& info) {
 // "impersonating the imported token" from "impersonating the process' own identity".
 Napi::Value ThreadTokenInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  HANDLE raw = nullptr;
-  if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &raw)) {
-    const DWORD error = GetLastError();
-    if (error == ERROR_NO_TOKEN) return env.Null();
-    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenThreadToken", error);
-  }
-  UniqueHandle token(raw);
+  UniqueHandle token = OpenThreadTokenOrNull(env);
+  if (!token) return env.Null();
   Napi::Object result = Napi::Object::New(env);
   result.Set("sid", TokenUserSid(env, token.get()));
   result.Set("privileges", TokenPrivilegeNames(env, token.get()));
@@ -158,12 +166,7 @@ Napi::Value ThreadTokenInfo(const Napi::CallbackInfo& info) {
 // Test-only: the privilege names of the process token.
 Napi::Value ProcessPrivileges(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  HANDLE raw = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
-    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenProcessToken", GetLastError());
-  }
-  UniqueHandle token(raw);
-  return TokenPrivilegeNames(env, token.get());
+  return TokenPrivilegeNames(env, OpenOwnProcessToken(env).get());
 }
 
 // Test-only: how many CloseHandle calls of the addon failed (must stay 0).
@@ -174,12 +177,7 @@ Napi::Value CloseFailures(const Napi::CallbackInfo& info) {
 // Test-only: the user SID of the process token.
 Napi::Value ProcessUserSid(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  HANDLE raw = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) {
-    ThrowWin32(env, SEC_E_INTERNAL_ERROR, "OpenProcessToken", GetLastError());
-  }
-  UniqueHandle token(raw);
-  return TokenUserSid(env, token.get());
+  return TokenUserSid(env, OpenOwnProcessToken(env).get());
 }
 
 // GetUserNameW on the calling thread (the impersonated user while impersonating).
