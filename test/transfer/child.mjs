@@ -47,6 +47,23 @@ function serveSealed(ctx) {
   });
 }
 
+/** A handshake in this process (the tests' helper is TypeScript; this file runs in plain node). */
+async function establishHere() {
+  const who = { user: 'alice', domain: 'CONTOSO', password: 'Passw0rd!transfer' };
+  const cc = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: who });
+  const sc = await api.Credentials.acquire({ package: 'NTLM', use: 'inbound', users: [who] });
+  const client = new api.ClientContext(cc, { target: 'HOST/localhost' });
+  const server = new api.ServerContext(sc);
+  let input;
+  for (;;) {
+    const c = await client.step(input);
+    if (!c.token) break;
+    input = (await server.step(c.token)).token;
+    if (!input) break;
+  }
+  return { client, server, cc, sc };
+}
+
 async function main() {
   if (mode === 'receive') {
     const ctx = await api.receiveContext({ timeoutMs: 20_000 });
@@ -132,6 +149,14 @@ async function main() {
     const ctx = await api.receiveContext({ timeoutMs: 20_000 });
     send({ kind: 'imported', clientName: ctx.names.clientName });
     ctx.close();
+  } else if (mode === 'send-to-parent') {
+    // The other direction: this child hands a context to its parent over `process`.
+    const { client, server, cc, sc } = await establishHere();
+    await api.sendContext(process, server);
+    send({ kind: 'sent', closedHere: server.closed, sealed: client.encrypt(Buffer.from('from the child')).toString('base64') });
+    client.close();
+    cc.close();
+    sc.close();
   } else if (mode === 'receive-expect-failure') {
     try {
       await api.receiveContext({ timeoutMs: Number(arg ?? 500) });
@@ -142,18 +167,7 @@ async function main() {
   } else if (mode === 'debug-roundtrip') {
     // NODE_DEBUG=sspi-context is set by the parent: one transfer in this process.
     const { MessageChannel } = await import('node:worker_threads');
-    const who = { user: 'alice', domain: 'CONTOSO', password: 'Passw0rd!transfer' };
-    const cc = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: who });
-    const sc = await api.Credentials.acquire({ package: 'NTLM', use: 'inbound', users: [who] });
-    const client = new api.ClientContext(cc, { target: 'HOST/localhost' });
-    const server = new api.ServerContext(sc);
-    let input;
-    for (;;) {
-      const c = await client.step(input);
-      if (!c.token) break;
-      input = (await server.step(c.token)).token;
-      if (!input) break;
-    }
+    const { client, server, cc, sc } = await establishHere();
     const { port1, port2 } = new MessageChannel();
     const received = api.receiveContext({ from: port2 });
     await api.sendContext(port1, server);

@@ -53,6 +53,17 @@ describe('sendContext / receiveContext', () => {
     h.close();
   });
 
+  it('takes a context from a child that sends it to its parent (bound to this pid, the channel peer)', async () => {
+    const child = spawnChild('send-to-parent');
+    const sent = next<{ closedHere: boolean; sealed: string }>(child, 'sent');
+    const ctx = await api.receiveContext({ from: child });
+    expect(ctx.names.clientName).toBe('CONTOSO\\alice');
+    const s = await sent;
+    expect(s.closedHere).toBe(true);
+    expect(ctx.decrypt(Buffer.from(s.sealed, 'base64')).toString()).toBe('from the child');
+    ctx.close();
+  });
+
   it('sends several contexts in a row to one child that listens again after each', async () => {
     const child = spawnChild('receive-loop', '3');
     const seen: number[] = [];
