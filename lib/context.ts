@@ -348,6 +348,8 @@ abstract class HandshakeContext extends ContextBase {
     this.#leg += 1;
     // Names, statuses and sizes only: never the token's bytes.
     debug('%s leg %d (%s): %s, %d-byte token in, %d-byte token out%s', op, this.#leg, this.packageName, describeStatus(result.status).name, buffers[0]?.buffer.length ?? 0, token?.length ?? 0, done ? ', established' : '');
+    // Package choice: what Negotiate selected (the package that holds the context).
+    if (done && debug.enabled) debug('%s: established under %s (credential package %s)', op, this.negotiatedPackage, this.packageName);
     return token ? { token, done } : { done };
   }
 

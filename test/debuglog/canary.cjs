@@ -9,8 +9,9 @@ const password = 'Canary-Passw0rd-1b9e6c';
 const who = { domain: 'CANARYDOM', user: 'canary', password };
 
 async function parent() {
-  const clientCred = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: who });
-  const serverCred = await api.Credentials.acquire({ package: 'NTLM', use: 'inbound', users: [who] });
+  const clientCred = await api.Credentials.acquire({ package: 'Negotiate', use: 'outbound', identity: who });
+  // Negotiate on the server: the log names the package it selected (NTLM, under SPNEGO).
+  const serverCred = await api.Credentials.acquire({ package: 'Negotiate', use: 'inbound', users: [who] });
   const client = new api.ClientContext(clientCred, { target: 'HOST/localhost' });
   const server = new api.ServerContext(serverCred);
   const tokens = [];
@@ -21,8 +22,12 @@ async function parent() {
     tokens.push(c.token);
     const s = await server.step(c.token);
     input = s.token;
-    if (input) tokens.push(input);
-    if (s.done) break;
+    if (!input) break;
+    tokens.push(input);
+    if (s.done) {
+      await client.step(input); // SPNEGO's last leg: the server's accept-completed (RFC 4178 4.2.2)
+      break;
+    }
   }
   const sealed = client.encrypt(Buffer.from('canary plaintext'));
   server.decrypt(sealed);

@@ -29,9 +29,11 @@ describe('NODE_DEBUG=sspi-context', () => {
   it('logs the handshake legs and the package choice', () => {
     expect(r.status, r.stderr).toBe(0);
     const log = r.stderr;
-    expect(log).toMatch(/SSPI-CONTEXT \d+: AcquireCredentialsHandleW: package NTLM, use outbound, explicit identity, backend fallback/);
-    expect(log).toMatch(/InitializeSecurityContextW leg 1 \(NTLM\): SEC_I_CONTINUE_NEEDED, 0-byte token in, \d+-byte token out/);
-    expect(log).toMatch(/AcceptSecurityContext leg 2 \(NTLM\): SEC_E_OK, \d+-byte token in, 0-byte token out, established/);
+    expect(log).toMatch(/SSPI-CONTEXT \d+: AcquireCredentialsHandleW: package Negotiate, use outbound, explicit identity, backend fallback/);
+    expect(log).toMatch(/InitializeSecurityContextW leg 1 \(Negotiate\): SEC_I_CONTINUE_NEEDED, 0-byte token in, \d+-byte token out/);
+    expect(log).toMatch(/AcceptSecurityContext leg 2 \(Negotiate\): SEC_E_OK, \d+-byte token in, \d+-byte token out, established/);
+    expect(log).toMatch(/InitializeSecurityContextW leg 3 \(Negotiate\): SEC_E_OK, \d+-byte token in, 0-byte token out, established/);
+    expect(log).toMatch(/AcceptSecurityContext: established under NTLM \(credential package Negotiate\)/);
   });
 
   it('never logs the password, the NT hash, the packed context, the envelope key or token bytes', () => {
