@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   Credentials, ClientContext, ServerContext, SspiError, importContext, encodeHandoff, decodeHandoff,
   sendContext, receiveContext, describeStatus, negotiateHandler, setNativeBinding, IscReq, AscReq, SecPkgAttr,
-  type ExportedContext, type SecurityContext, type StepResult,
+  type ExportedContext, type SecurityContext, type StepResult, ExportedContext as ExportedContextClass,
 } from 'sspi-context';
 import { createServer } from 'node:http';
 import { fork } from 'node:child_process';
@@ -62,4 +62,20 @@ export function http(): void {
       res.end(`hello ${ctx.names.clientName} ${info.scheme}`);
     },
   })).listen(0, '127.0.0.1');
+}
+
+// Internals are not in the public typings.
+// @ts-expect-error Backend is not exported
+export type B = import('sspi-context').Backend;
+// @ts-expect-error getBackend is internal
+export const gb = (await import('sspi-context')).getBackend;
+export class Sub extends ClientContext {
+  peek(): unknown {
+    // @ts-expect-error the protected handshake call is internal
+    return this.call;
+  }
+}
+export function forge(): void {
+  // @ts-expect-error ExportedContext has no public constructor signature taking its fields
+  void new ExportedContextClass('NTLM', Buffer.alloc(16));
 }
