@@ -40,24 +40,38 @@ class ChallengeMap<T> {
   }
 }
 
-const negotiateOrigin = new WeakMap<Buffer, object>();
-const startedBy = new ChallengeMap<WeakRef<object>>();
-const answeredBy = new ChallengeMap<{ client: WeakRef<object>; target: string }>();
+// Clients are told apart by a number, not held: a WeakRef keeps its target alive until
+// the microtask queue drains, and a loop of awaited handshakes never drains it (the soak
+// kept every context, 5 GiB an hour).
+const clientIds = new WeakMap<object, number>();
+let nextClientId = 1;
+function idOf(client: object): number {
+  let id = clientIds.get(client);
+  if (id === undefined) {
+    id = nextClientId++;
+    clientIds.set(client, id);
+  }
+  return id;
+}
+
+const negotiateOrigin = new WeakMap<Buffer, number>();
+const startedBy = new ChallengeMap<number>();
+const answeredBy = new ChallengeMap<{ client: number; target: string }>();
 
 /** A local client produced this NEGOTIATE (or SPNEGO token carrying it). */
 export function markNegotiate(token: Buffer, client: object): void {
-  negotiateOrigin.set(token, client);
+  negotiateOrigin.set(token, idOf(client));
 }
 
 /** The server issued `challenge` for this NEGOTIATE token object. */
 export function recordChallengeIssued(challenge: Buffer, negotiateToken: Buffer, now = Date.now()): void {
   const origin = negotiateOrigin.get(negotiateToken);
-  if (origin) startedBy.set(challenge, new WeakRef(origin), now);
+  if (origin !== undefined) startedBy.set(challenge, origin, now);
 }
 
 /** A local client answered `challenge`, meaning to reach `target`. */
 export function recordAnsweredChallenge(challenge: Buffer, client: object, target: string, now = Date.now()): void {
-  answeredBy.set(challenge, { client: new WeakRef(client), target }, now);
+  answeredBy.set(challenge, { client: idOf(client), target }, now);
 }
 
 /** The host of an SPN (`HTTP/host:port`, `HTTP@host`), lower-cased. */
@@ -89,9 +103,8 @@ export function reflectionOf(challenge: Buffer, policy: NtlmPolicy, names: Serve
   const answer = answeredBy.get(challenge, now);
   if (!answer) return undefined;
   const started = startedBy.get(challenge, now);
-  if (started) {
-    const starter = started.deref();
-    return starter !== undefined && starter === answer.client.deref() ? undefined : 'a client of this process answered a challenge that another client started';
+  if (started !== undefined) {
+    return started === answer.client ? undefined : 'a client of this process answered a challenge that another client started';
   }
   return namesThisServer(answer.target, policy, names) ? undefined : `a client of this process answered this server's own challenge for another target (${answer.target || 'no target'})`;
 }
