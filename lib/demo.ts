@@ -49,7 +49,7 @@ export async function runDemo(): Promise<number> {
     worker.on('message', (m: { demo?: string; clientName: string; plaintext: string; reply: string }) => m?.demo === 'done' && resolve(m));
     worker.on('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
   });
-  say('export', 'exporting the server context, sealed to the worker with an X25519-agreed key; deleted here once imported');
+  say('export', 'exporting the server context, sealed to the worker with an X25519-agreed key; exported with DELETE_OLD, so it leaves this process at once');
   await sendContext(worker, server);
   say('export', `source context is now ${server.isEstablished ? 'still live (unexpected)' : 'deleted'}`);
   worker.send({ demo: 'unseal', sealed: sealed.toString('base64') });
