@@ -318,7 +318,7 @@ abstract class HandshakeContext extends ContextBase {
     const op = this.operation;
     if (this.established) throw new SspiError('SEC_E_INVALID_HANDLE', op, this.handle ? 'the handshake is already complete' : 'the context is closed');
     if (this.#busy) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'a step is already in progress');
-    if (input !== undefined && input !== null && !(input instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'input must be the peer token as a Buffer or Uint8Array');
+    if (input !== undefined && input !== null && !(input instanceof Uint8Array && ArrayBuffer.isView(input))) throw new SspiError('SEC_E_INVALID_PARAMETER', op, 'input must be the peer token as a Buffer or Uint8Array');
     const buffers: SecBuffer[] = input && input.length ? [{ type: SecBufferType.TOKEN, buffer: toBuffer(input, op) }] : [];
     // The bindings travel next to the token on every leg (SSPI-CONTRACTS §8).
     if (this.bindings) buffers.push({ type: SecBufferType.CHANNEL_BINDINGS, buffer: this.bindings });

@@ -75,9 +75,12 @@ export async function importContext(source: Uint8Array | ExportedContext, option
       source.dispose();
     }
   }
-  if (!(source instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'source must be envelope bytes or an ExportedContext');
+  // isView: a Proxy passes instanceof but not the typed-array internals.
+  if (!(source instanceof Uint8Array) || !ArrayBuffer.isView(source)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'source must be envelope bytes or an ExportedContext');
   const backend = options.backend ?? getBackend();
-  const decoded = decodeHandoff(source, options.key ? { key: options.key } : {});
+  // Any key given (null and '' included) goes to the codec, which refuses a bad one: a key
+  // that is falsy by mistake must not turn a sealed-only import into one that takes clear envelopes.
+  const decoded = decodeHandoff(source, options.key !== undefined ? { key: options.key } : {});
   const { header } = decoded;
   const packed = decoded.packed!;
   let token: TokenHandleRef | undefined;

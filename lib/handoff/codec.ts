@@ -96,7 +96,7 @@ function tokenJson(t: TokenTransport): object {
 
 function checkKey(key: Uint8Array | undefined, op: string): Buffer | undefined {
   if (key === undefined) return undefined;
-  if (!(key instanceof Uint8Array) || key.length !== HANDOFF_KEY_BYTES) {
+  if (!(key instanceof Uint8Array) || !ArrayBuffer.isView(key) || key.length !== HANDOFF_KEY_BYTES) {
     throw new SspiError('SEC_E_INVALID_PARAMETER', op, `key must be ${HANDOFF_KEY_BYTES} bytes`);
   }
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
@@ -198,7 +198,7 @@ function bad(detail: string): SspiError {
 
 /** Parse the header; throws SEC_E_INVALID_TOKEN on any structural fault. */
 export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; bodyOffset: number } {
-  if (!(input instanceof Uint8Array)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_DECODE, 'envelope must be a Buffer or Uint8Array');
+  if (!(input instanceof Uint8Array) || !ArrayBuffer.isView(input)) throw new SspiError('SEC_E_INVALID_PARAMETER', OP_DECODE, 'envelope must be a Buffer or Uint8Array');
   const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (b.length < FIXED + 1 + 4) throw bad('envelope is truncated');
   if (!b.subarray(0, 4).equals(HANDOFF_MAGIC)) throw bad('not a handoff envelope (bad magic)');
