@@ -97,6 +97,7 @@ export async function importContext(source: Uint8Array | ExportedContext, option
     }
     if (header.token.mode === 'handle') token = backend.adoptToken(header.token.value);
     if (verdict === 'expired') throw new SspiError('SEC_E_CONTEXT_EXPIRED', OP, 'the envelope has expired');
+    if (verdict === 'too-late') throw new SspiError('SEC_E_INVALID_TOKEN', OP, 'the envelope expires more than two days from now (dated in the future)');
     if (verdict === 'full') throw new SspiError('SEC_E_INSUFFICIENT_MEMORY', OP, 'too many live envelopes were imported; retry once some expire');
     return await importUnder(backend, header.packageName, header.credentialPackage, packed, token, header.bufferType);
   } finally {

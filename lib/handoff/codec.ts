@@ -209,6 +209,8 @@ export function readHandoffHeader(input: Uint8Array): { header: HandoffHeader; b
   const createdAt = b.readBigUInt64LE(24);
   const expiresAt = b.readBigUInt64LE(32);
   if (createdAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt <= createdAt) throw bad('bad envelope times');
+  // No encoder makes a longer one; the single-use cache holds ids until expiry and relies on this bound.
+  if (expiresAt - createdAt > BigInt(HANDOFF_MAX_TTL_MS)) throw bad('the envelope lifetime is longer than 24 h');
   const tokenMode = b[48]!;
   if (tokenMode > 1 || b[49] !== 0 || b[50] !== 0 || b[51] !== 0) throw bad('bad token transport');
   const tokenValue = b.readBigUInt64LE(52);

@@ -20,7 +20,15 @@
 export const MAX_LIVE_ENVELOPES = 65_536;
 
 /** What the cache says about an envelope. */
-export type ClaimVerdict = 'claimed' | 'replayed' | 'expired' | 'full';
+export type ClaimVerdict = 'claimed' | 'replayed' | 'expired' | 'full' | 'too-late';
+
+/**
+ * Expiries further ahead than this are refused ('too-late'): an envelope lives at most
+ * 24 h, so one expiring later was dated in the future, and its id would hold a cache
+ * slot for as long as the forger chose. Twice the lifetime leaves a day for the wall
+ * clock to have stepped forward since this process started.
+ */
+export const MAX_EXPIRY_AHEAD_MS = 2 * 24 * 60 * 60 * 1000;
 
 /** The process clock in ms since the epoch; tests replace it through replayClock. @internal */
 export const replayClock = {
@@ -87,6 +95,7 @@ export function claimEnvelope(id: string, expiresAt: number): ClaimVerdict {
   prune(now);
   if (seen.has(id)) return 'replayed';
   if (!(expiresAt > now)) return 'expired';
+  if (expiresAt - now > MAX_EXPIRY_AHEAD_MS) return 'too-late';
   if (seen.size >= MAX_LIVE_ENVELOPES) return 'full';
   seen.add(id);
   heap.push({ id, expiresAt });
