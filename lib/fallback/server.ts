@@ -150,7 +150,8 @@ export function serverFinish(ctx: FallbackContext, cred: FallbackCredential, aut
   }
   if (policy.targetNames && !policy.targetNames.some((t) => t.toLowerCase() === targetName.toLowerCase())) {
     responseKeyNT.fill(0);
-    throw denied(targetName ? `the client meant another service: MsvAvTargetName ${targetName} is not one of targetNames` : 'the client named no target (MsvAvTargetName) and this server has targetNames');
+    // Quoted and cut: the name is the peer's text and the message goes to logs.
+    throw denied(targetName ? `the client meant another service: MsvAvTargetName ${JSON.stringify(targetName.slice(0, 256))} is not one of targetNames` : 'the client named no target (MsvAvTargetName) and this server has targetNames');
   }
   try {
     checkBindings(findAv(pairs, AvId.ChannelBindings), policy);

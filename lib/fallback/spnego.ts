@@ -155,7 +155,9 @@ export function spnegoAccept(cred: FallbackCredential, ctx: FallbackContext | nu
     const t = decodeNegotiationToken(input, op);
     if (t.kind !== 'init') throw invalidToken(op, 'the first Negotiate token is not a NegTokenInit');
     const at = t.init.mechTypes.indexOf(OID_NTLMSSP);
-    if (at < 0) throw new SspiError('SEC_E_LOGON_DENIED', op, `no mechanism in common: the client offers ${t.init.mechTypes.join(', ')} and this package has only NTLM`);
+    // At most 8 OIDs: a 64 KiB token lists thousands, and the message goes to logs.
+    const offered = t.init.mechTypes.slice(0, 8).join(', ') + (t.init.mechTypes.length > 8 ? ', …' : '');
+    if (at < 0) throw new SspiError('SEC_E_LOGON_DENIED', op, `no mechanism in common: the client offers ${offered} and this package has only NTLM`);
     const micRequired = at !== 0;
     // A copy: the caller may reuse its buffer, and the MICs cover these bytes.
     const state: SpnegoState = { phase: 'mech-selected', mechTypesDer: Buffer.from(t.init.mechTypesDer), micRequired, micSent: false };
