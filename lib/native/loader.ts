@@ -18,8 +18,6 @@ import type { NativeBinding } from './native.js';
 
 export const ADDON_FILE = 'sspi_context.node';
 export const ADDON_ENV = 'SSPI_CONTEXT_ADDON';
-/** The prebuild's file name: what prebuildify --napi writes and node-gyp-build accepts for any runtime. */
-export const PREBUILD_FILE = 'sspi-context.node';
 
 export interface LoadAddonOptions {
   /** The .node file to load; when given (or SSPI_CONTEXT_ADDON is set), nothing else is tried. */

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import {
   Credentials, ClientContext, ServerContext, SspiError, importContext, encodeHandoff, decodeHandoff,
-  sendContext, receiveContext, describeStatus, negotiateHandler, setNativeBinding, IscReq, AscReq, SecPkgAttr,
+  sendContext, receiveContext, describeStatus, negotiateHandler, setNativeBinding, IscReq, AscReq, SecPkgAttr, ContextPool, serveContexts,
   type ExportedContext, type SecurityContext, type StepResult, ExportedContext as ExportedContextClass,
 } from 'sspi-context';
 import { createServer } from 'node:http';
@@ -78,4 +78,16 @@ export class Sub extends ClientContext {
 export function forge(): void {
   // @ts-expect-error ExportedContext has no public constructor signature taking its fields
   void new ExportedContextClass('NTLM', Buffer.alloc(16));
+}
+
+// The README's HTTP sample: negotiateHandler in front of a ContextPool.
+export function pooled(): void {
+  const pool = new ContextPool<{ url: string | undefined }, { clientName: string }>(new URL('./worker.cjs', import.meta.url).pathname, { size: 2, kind: 'process' });
+  const server = createServer(negotiateHandler({
+    async onAuthenticated(req, res, ctx) {
+      res.end(JSON.stringify(await pool.run(ctx, { url: req.url })));
+    },
+  }));
+  server.on('close', () => void pool.close());
+  serveContexts<{ url: string }, { clientName: string; url: string }>(async (ctx, job) => ({ clientName: ctx.names.clientName, url: job.url }));
 }
