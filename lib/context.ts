@@ -292,6 +292,8 @@ function credentialsOf(cred: Credentials, type: string): Backend {
 abstract class HandshakeContext extends ContextBase {
   readonly #cred: Credentials;
   #busy = false;
+  /** close() came while a leg was in the package: the step closes the context when the call returns. */
+  #closeAfterStep = false;
   #leg = 0;
   protected readonly requestFlags: number;
 
@@ -299,6 +301,15 @@ abstract class HandshakeContext extends ContextBase {
     super(credentialsOf(cred, new.target.name), cred.packageName);
     this.#cred = cred;
     this.requestFlags = flags >>> 0;
+  }
+
+  /**
+   * Closes the context. During a step the package still uses the handle (the native
+   * call runs on another thread), so it is deleted once that call returns, never under it.
+   */
+  override close(): void {
+    if (this.#busy) this.#closeAfterStep = true;
+    else super.close();
   }
 
   /** @internal */
@@ -327,12 +338,17 @@ abstract class HandshakeContext extends ContextBase {
     try {
       result = await this.call(this.#cred, buffers);
     } catch (e) {
+      this.#busy = false;
       this.close(); // a failed leg kills the context
       throw e;
     } finally {
       this.#busy = false;
     }
     this.handle = result.context;
+    if (this.#closeAfterStep) {
+      this.close();
+      throw new SspiError('SEC_E_INVALID_HANDLE', op, 'the context was closed during the step');
+    }
     this.attributes = result.contextAttributes;
     if (result.status === COMPLETE || result.status === COMPLETE_AND_CONTINUE) {
       this.backend.completeAuthToken(result.context, result.output);
