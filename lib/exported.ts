@@ -2,6 +2,9 @@ import type { Backend, TokenHandleRef } from './backend/types.js';
 import { kBackend, kTakeToken } from './internal.js';
 import { inspectSymbol, redactedBytes, zero } from './redact.js';
 
+// Zero bytes hold nothing, so every spent export can share one.
+const SPENT = Buffer.alloc(0);
+
 /** A token HANDLE that came with an export (Windows). Close it when done. */
 export type TokenHandle = TokenHandleRef;
 
@@ -71,7 +74,7 @@ export class ExportedContext implements Disposable {
   /** Zero the packed bytes and close the token. Idempotent. */
   dispose(): void {
     zero(this.#packed);
-    this.#packed = Buffer.alloc(0);
+    this.#packed = SPENT;
     const t = this.#token;
     this.#token = undefined;
     t?.close();

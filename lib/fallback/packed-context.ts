@@ -33,12 +33,12 @@ const OP_EXPORT = 'ExportSecurityContext';
 // A lone surrogate has no UTF-8 form (it would become U+FFFD): such a name could not come back whole.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** A name as the packed format carries it: whole, or SEC_E_CANNOT_PACK. */
-function packName(s: string, what: string): Buffer {
+/** The UTF-8 length of a name as the packed format carries it: whole, or SEC_E_CANNOT_PACK. */
+function packedNameBytes(s: string, what: string): number {
   if (LONE_SURROGATE.test(s)) throw new SspiError('SEC_E_CANNOT_PACK', OP_EXPORT, `the ${what} is not valid Unicode`);
-  const b = Buffer.from(s, 'utf8');
-  if (b.length > MAX_NAME_BYTES) throw new SspiError('SEC_E_CANNOT_PACK', OP_EXPORT, `the ${what} is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
-  return b;
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n > MAX_NAME_BYTES) throw new SspiError('SEC_E_CANNOT_PACK', OP_EXPORT, `the ${what} is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
+  return n;
 }
 
 // CRC-32 (zlib, native): catches corruption in about 0.1 us where SHA-256 took
@@ -58,10 +58,19 @@ function writeU64(out: Buffer, v: number, at: number): void {
   out.writeUInt32LE(Math.floor(v / 0x100000000) >>> 0, at + 4);
 }
 
+function writeName(out: Buffer, at: number, s: string, n: number): number {
+  out.writeUInt16LE(n, at);
+  out.write(s, at + 2, n, 'utf8');
+  return at + 2 + n;
+}
+
 /** Pack an established context. With resetNew the copy starts at SeqNum 0 with fresh RC4 handles. */
 export function packContext(ctx: FallbackContext, session: SessionSecurity, resetNew: boolean): Buffer {
-  const names = [packName(ctx.clientName, 'client name'), packName(ctx.serverName, 'server name'), packName(ctx.target, 'target name')];
-  const size = FIXED_SIZE + names.reduce((n, b) => n + 2 + b.length, 0) + CHECKSUM_SIZE;
+  // Measured first and written straight into the packed buffer: no per-name copy.
+  const nClient = packedNameBytes(ctx.clientName, 'client name');
+  const nServer = packedNameBytes(ctx.serverName, 'server name');
+  const nTarget = packedNameBytes(ctx.target, 'target name');
+  const size = FIXED_SIZE + 6 + nClient + nServer + nTarget + CHECKSUM_SIZE;
   const out = Buffer.alloc(size);
   PACKED_MAGIC.copy(out, 0);
   out.writeUInt16LE(PACKED_VERSION, 8);
@@ -98,12 +107,9 @@ export function packContext(ctx: FallbackContext, session: SessionSecurity, rese
     writeRc4(out, 132, session.sendRc4);
     writeRc4(out, 390, session.recvRc4);
   }
-  let at = FIXED_SIZE;
-  for (const b of names) {
-    out.writeUInt16LE(b.length, at);
-    b.copy(out, at + 2);
-    at += 2 + b.length;
-  }
+  let at = writeName(out, FIXED_SIZE, ctx.clientName, nClient);
+  at = writeName(out, at, ctx.serverName, nServer);
+  at = writeName(out, at, ctx.target, nTarget);
   out.writeUInt32LE(checksum(out.subarray(0, at)), at);
   return out;
 }

@@ -26,6 +26,8 @@ import { int32Slice } from './slab.js';
 
 export type Role = 'client' | 'server';
 
+const fillZero = Uint8Array.prototype.fill;
+
 function outOfSequence(op: string): SspiError {
   return new SspiError('SEC_E_MESSAGE_ALTERED', op, 'the sequence number is not the expected one (replayed or reordered message)');
 }
@@ -84,9 +86,12 @@ export class SessionSecurity {
   }
 
   wipe(): void {
-    for (const b of this.secretBuffers()) b.fill(0);
-    this.sendRc4.wipe();
-    this.recvRc4.wipe();
+    // Uint8Array's fill, not Buffer's: the same zeroing without Buffer.fill's argument parsing.
+    for (const b of [this.exportedSessionKey, this.sendSignKey, this.recvSignKey, this.sendSealKey, this.recvSealKey]) fillZero.call(b, 0);
+    // Both S-boxes are one slice.
+    this.#boxes.fill(0);
+    this.sendRc4.i = this.sendRc4.j = 0;
+    this.recvRc4.i = this.recvRc4.j = 0;
     this.sendSeq = 0;
     this.recvSeq = 0;
   }
