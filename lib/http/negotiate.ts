@@ -189,6 +189,10 @@ export function negotiateHandler(options: NegotiateHandlerOptions = {}): Negotia
   const maxToken = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN;
   const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING;
   const bindingPolicy = checkChannelBindingPolicy(options.channelBindings, OP);
+  // A NaN or a string here would silently turn the token limit off (every comparison false).
+  if (!Number.isSafeInteger(maxToken) || maxToken < 1) {
+    throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'maxTokenBytes must be a positive integer');
+  }
   if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
     throw new SspiError('SEC_E_INVALID_PARAMETER', OP, 'maxPendingHandshakes must be a positive integer');
   }
