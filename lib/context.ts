@@ -457,6 +457,10 @@ export class ClientContext extends HandshakeContext {
   constructor(cred: Credentials, options?: ClientContextOptions) {
     options = optionsOf(options, 'InitializeSecurityContextW');
     if (options.target !== undefined && typeof options.target !== 'string') throw new SspiError('SEC_E_INVALID_PARAMETER', 'InitializeSecurityContextW', 'target must be a string');
+    // It travels as UTF-16 in MsvAvTargetName, whose length is 16 bits of bytes (MS-NLMP 2.2.2.1).
+    if (options.target !== undefined && (options.target.length > 0x7fff || /\p{Cs}/u.test(options.target))) {
+      throw new SspiError('SEC_E_INVALID_PARAMETER', 'InitializeSecurityContextW', 'target must be well-formed Unicode of at most 32,767 UTF-16 code units');
+    }
     super(cred, flagsOf(options.flags, DEFAULT_ISC_REQ, 'InitializeSecurityContextW'));
     this.target = options.target;
     this.#policy = handshakePolicy(options, this.operation);

@@ -79,3 +79,38 @@ describe('byte inputs that pass instanceof Uint8Array but are not typed arrays',
     expectParam(await server.step(proxy()).catch((e: unknown) => e), 'AcceptSecurityContext');
   });
 });
+
+describe('ClientContext target that NTLM cannot carry', () => {
+  // Found by trying targets at the edges: 100,000 characters made the AV_PAIR writer
+  // throw a RangeError, reported as SEC_E_INTERNAL_ERROR "unexpected failure", and a
+  // lone surrogate went on the wire and was refused by the server as an invalid token.
+  // MsvAvTargetName is UTF-16 with a 16-bit byte length (MS-NLMP 2.2.2.1).
+  for (const [name, target] of [
+    ['100,000 characters', 'x'.repeat(100_000)],
+    ['32,768 characters', 'x'.repeat(0x8000)],
+    ['a lone surrogate', 'HTTP/\ud800host'],
+  ] as const) {
+    it(`${name}: SEC_E_INVALID_PARAMETER when the context is made`, async () => {
+      const cred = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: { domain: 'D', user: 'u', password: 'p' } });
+      closers.push(() => cred.close());
+      let err: unknown;
+      try {
+        new api.ClientContext(cred, { target });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SspiError);
+      expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_PARAMETER');
+      expect((err as InstanceType<typeof SspiError>).operation).toBe('InitializeSecurityContextW');
+    });
+  }
+  it('an emoji (a surrogate pair) and 32,767 characters are fine', async () => {
+    const cred = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: { domain: 'D', user: 'u', password: 'p' } });
+    closers.push(() => cred.close());
+    for (const target of ['HTTP/\u{1F600}.example', 'x'.repeat(0x7fff)]) {
+      const c = new api.ClientContext(cred, { target });
+      closers.push(() => c.close());
+      expect((await c.step()).token?.length).toBeGreaterThan(0);
+    }
+  });
+});
