@@ -13,11 +13,12 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake';
 import { ntlmLike } from '../http/fake-backend';
+import { expectSspiError, failureOf, useClosers } from './fixtures';
 
-const { Credentials, ServerContext, negotiateHandler, SspiError, SecStatus } = api;
+const { Credentials, ServerContext, negotiateHandler, SecStatus } = api;
 
 interface Handle {
   id: number;
@@ -64,10 +65,7 @@ function gatedBackend() {
   };
 }
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useClosers();
 
 describe('close() during a step', () => {
   it('first leg: the handle the package returns is deleted, and the step is SEC_E_INVALID_HANDLE', async () => {
@@ -79,9 +77,7 @@ describe('close() during a step', () => {
     await inside;
     server.close();
     g.release();
-    const err = await step.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SspiError);
-    expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_HANDLE');
+    expectSspiError(await failureOf(() => step), 'SEC_E_INVALID_HANDLE', 'AcceptSecurityContext');
     expect(g.handles).toHaveLength(1);
     expect(g.handles[0]!.deleted).toBe(1);
     expect(server.isEstablished).toBe(false);

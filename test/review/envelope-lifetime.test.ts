@@ -5,26 +5,16 @@
 // as long as the forger chose, so 65,536 of them refused every later import
 // (SEC_E_INSUFFICIENT_MEMORY) for good.
 import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, establish } from '../helpers/handshake';
+import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/handshake';
+import { clearEnvelope, expectSspiError, failureOf, useClosers } from './fixtures';
 
 const require = createRequire(import.meta.url);
 const { replayCacheSize } = require('../../dist/handoff/replay.js') as typeof import('../../lib/handoff/replay.js');
 
-api.setBackend('fallback');
-const { importContext, decodeHandoff, encodeHandoff, SspiError } = api;
+const { importContext, decodeHandoff } = api;
 const HOUR = 60 * 60 * 1000;
-
-const closers: Array<() => void> = [];
-afterEach(() => {
-  for (const c of closers.splice(0)) c();
-});
-
-async function clearEnvelope(): Promise<Buffer> {
-  const pair = await establish('NTLM');
-  closers.push(() => pair.close());
-  return encodeHandoff(await pair.server.export());
-}
+const closers = useClosers();
 
 function redate(env: Buffer, createdAt: number, expiresAt: number): Buffer {
   const b = Buffer.from(env);
@@ -33,33 +23,20 @@ function redate(env: Buffer, createdAt: number, expiresAt: number): Buffer {
   return b;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SspiError);
-    return (e as InstanceType<typeof SspiError>).code;
-  }
-  return undefined;
-}
-
 describe('envelope lifetimes beyond 24 h are refused', () => {
   it('decodeHandoff: expiresAt - createdAt over 24 h is SEC_E_INVALID_TOKEN; exactly 24 h decodes', async () => {
-    const env = await clearEnvelope();
+    const env = await clearEnvelope(closers);
     const now = Date.now();
-    expect(codeOf(() => decodeHandoff(redate(env, now, now + 24 * HOUR + 1)))).toBe('SEC_E_INVALID_TOKEN');
-    expect(codeOf(() => decodeHandoff(redate(env, now, Number.MAX_SAFE_INTEGER)))).toBe('SEC_E_INVALID_TOKEN');
+    expectSspiError(await failureOf(() => decodeHandoff(redate(env, now, now + 24 * HOUR + 1))), 'SEC_E_INVALID_TOKEN', 'DecodeHandoff');
+    expectSspiError(await failureOf(() => decodeHandoff(redate(env, now, Number.MAX_SAFE_INTEGER))), 'SEC_E_INVALID_TOKEN', 'DecodeHandoff');
     expect(decodeHandoff(redate(env, now, now + 24 * HOUR)).header.expiresAt).toBe(now + 24 * HOUR);
   });
 
   it('importContext: an envelope dated days ahead takes no single-use slot', async () => {
-    const env = await clearEnvelope();
+    const env = await clearEnvelope(closers);
     const ahead = Date.now() + 10 * 24 * HOUR;
     const before = replayCacheSize();
-    const err = await importContext(redate(env, ahead, ahead + 30_000)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SspiError);
-    expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_TOKEN');
-    expect((err as InstanceType<typeof SspiError>).operation).toBe('ImportSecurityContextW');
+    expectSspiError(await failureOf(() => importContext(redate(env, ahead, ahead + 30_000))), 'SEC_E_INVALID_TOKEN', 'ImportSecurityContextW');
     expect(replayCacheSize()).toBe(before);
     // The same envelope with its own dates still imports, once.
     const ctx = await importContext(env);

@@ -4,19 +4,17 @@
 // 64 KiB token must not become a 64 KiB message. Found by authenticating with
 // target 'HTTP/x\r\n<forged line>' against a server with targetNames, and by a
 // NegTokenInit listing thousands of mechanisms.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, runLegs } from '../helpers/handshake';
 // The DER writer of the package, to build a NegTokenInit like a browser's (RFC 4178 §4.2.1).
 import { encodeInitialToken, encodeMechTypes } from '../../lib/fallback/spnego-der';
+import { useClosers } from './fixtures';
 
 api.setBackend('fallback');
 const { Credentials, ClientContext, ServerContext, SspiError } = api;
 const who = { domain: 'CONTOSO', user: 'alice', password: 'Passw0rd!review' };
 
-const closers: Array<() => void> = [];
-afterEach(() => {
-  for (const c of closers.splice(0).reverse()) c();
-});
+const closers = useClosers();
 
 async function creds(pkg: string) {
   const out = await Credentials.acquire({ package: pkg, use: 'outbound', identity: who });

@@ -5,29 +5,18 @@
 // by coercion. Found by reading the option checks side by side.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/handshake';
 import { createFakeBackend, ntlmLike } from '../http/fake-backend';
+import { expectSspiError, failureOf, useClosers } from './fixtures';
 
-const { negotiateHandler, SspiError } = api;
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { negotiateHandler } = api;
+const cleanups = useClosers();
 
 describe('negotiateHandler maxTokenBytes', () => {
   for (const bad of [Number.NaN, 0, -1, 1.5, '65536', Infinity]) {
-    it(`${String(bad)} (${typeof bad}) is SEC_E_INVALID_PARAMETER at construction`, () => {
-      let err: unknown;
-      try {
-        negotiateHandler({ acquire: {}, maxTokenBytes: bad as never });
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(SspiError);
-      expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_PARAMETER');
-      expect((err as InstanceType<typeof SspiError>).operation).toBe('HttpNegotiate');
+    it(`${String(bad)} (${typeof bad}) is SEC_E_INVALID_PARAMETER at construction`, async () => {
+      expectSspiError(await failureOf(() => negotiateHandler({ acquire: {}, maxTokenBytes: bad as never })), 'SEC_E_INVALID_PARAMETER', 'HttpNegotiate');
     });
   }
 

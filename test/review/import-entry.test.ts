@@ -1,22 +1,11 @@
 // Review findings on the public import entry points (importContext, decodeHandoff,
 // step). Each test failed on main before its fix.
-import { afterEach, describe, expect, it } from 'vitest';
-import { api, establish } from '../helpers/handshake';
+import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/handshake';
+import { clearEnvelope, expectSspiError, failureOf, useClosers } from './fixtures';
 
-api.setBackend('fallback');
-const { importContext, decodeHandoff, encodeHandoff, SspiError } = api;
-
-const closers: Array<() => void> = [];
-afterEach(() => {
-  for (const c of closers.splice(0)) c();
-});
-
-/** A clear (unsealed) envelope of a real server context. */
-async function clearEnvelope(): Promise<Buffer> {
-  const pair = await establish('NTLM');
-  closers.push(() => pair.close());
-  return encodeHandoff(await pair.server.export());
-}
+const { importContext, decodeHandoff } = api;
+const closers = useClosers();
 
 describe('importContext: a key that is present but falsy is not "no key"', () => {
   // Found by calling importContext(clearEnvelope, { key: null }): it imported the
@@ -24,11 +13,8 @@ describe('importContext: a key that is present but falsy is not "no key"', () =>
   // forgeable, unsealed contexts. decodeHandoff itself refuses those keys.
   for (const key of [null, '', 0, false]) {
     it(`key ${JSON.stringify(key)} is SEC_E_INVALID_PARAMETER and imports nothing`, async () => {
-      const env = await clearEnvelope();
-      const err = await importContext(env, { key: key as never }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SspiError);
-      expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_PARAMETER');
-      expect((err as InstanceType<typeof SspiError>).operation).toBe('DecodeHandoff');
+      const env = await clearEnvelope(closers);
+      expectSspiError(await failureOf(() => importContext(env, { key: key as never })), 'SEC_E_INVALID_PARAMETER', 'DecodeHandoff');
       // The refusal came before the single-use claim: the same bytes still import without a key.
       const ctx = await importContext(env);
       expect(ctx.names.clientName).toBe('CONTOSO\\alice');
@@ -41,42 +27,20 @@ describe('byte inputs that pass instanceof Uint8Array but are not typed arrays',
   // Found by passing new Proxy(new Uint8Array(n), {}): instanceof holds, but reading
   // .buffer/.length throws a TypeError from inside the library.
   const proxy = () => new Proxy(new Uint8Array(64), {});
-  const expectParam = (err: unknown, operation: string) => {
-    expect(err).toBeInstanceOf(SspiError);
-    expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_PARAMETER');
-    expect((err as InstanceType<typeof SspiError>).operation).toBe(operation);
-  };
+  const expectParam = (err: unknown, operation: string) => expectSspiError(err, 'SEC_E_INVALID_PARAMETER', operation);
   it('importContext(proxy)', async () => {
-    expectParam(await importContext(proxy()).catch((e: unknown) => e), 'ImportSecurityContextW');
+    expectParam(await failureOf(() => importContext(proxy())), 'ImportSecurityContextW');
   });
-  it('decodeHandoff(proxy) and a proxy key', () => {
-    expectParam(
-      (() => {
-        try {
-          decodeHandoff(proxy());
-        } catch (e) {
-          return e;
-        }
-      })(),
-      'DecodeHandoff',
-    );
-    expectParam(
-      (() => {
-        try {
-          decodeHandoff(Buffer.alloc(64), { key: new Proxy(new Uint8Array(32), {}) });
-        } catch (e) {
-          return e;
-        }
-      })(),
-      'DecodeHandoff',
-    );
+  it('decodeHandoff(proxy) and a proxy key', async () => {
+    expectParam(await failureOf(() => decodeHandoff(proxy())), 'DecodeHandoff');
+    expectParam(await failureOf(() => decodeHandoff(Buffer.alloc(64), { key: new Proxy(new Uint8Array(32), {}) })), 'DecodeHandoff');
   });
   it('ServerContext.step(proxy)', async () => {
     const cred = await api.Credentials.acquire({ package: 'NTLM', use: 'inbound', users: [{ domain: 'D', user: 'u', password: 'p' }] });
     closers.push(() => cred.close());
     const server = new api.ServerContext(cred);
     closers.push(() => server.close());
-    expectParam(await server.step(proxy()).catch((e: unknown) => e), 'AcceptSecurityContext');
+    expectParam(await failureOf(() => server.step(proxy())), 'AcceptSecurityContext');
   });
 });
 
@@ -93,15 +57,7 @@ describe('ClientContext target that NTLM cannot carry', () => {
     it(`${name}: SEC_E_INVALID_PARAMETER when the context is made`, async () => {
       const cred = await api.Credentials.acquire({ package: 'NTLM', use: 'outbound', identity: { domain: 'D', user: 'u', password: 'p' } });
       closers.push(() => cred.close());
-      let err: unknown;
-      try {
-        new api.ClientContext(cred, { target });
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(SspiError);
-      expect((err as InstanceType<typeof SspiError>).code).toBe('SEC_E_INVALID_PARAMETER');
-      expect((err as InstanceType<typeof SspiError>).operation).toBe('InitializeSecurityContextW');
+      expectSspiError(await failureOf(() => new api.ClientContext(cred, { target })), 'SEC_E_INVALID_PARAMETER', 'InitializeSecurityContextW');
     });
   }
   it('an emoji (a surrogate pair) and 32,767 characters are fine', async () => {
