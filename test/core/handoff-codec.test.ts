@@ -90,6 +90,23 @@ describe('handoff codec', () => {
     expect(a).not.toBe(b);
   });
 
+  // docs/handoff-format.md: a 16-byte random id at 8..24 and, sealed, a 12-byte
+  // AES-GCM nonce just before the packed length. GCM must never see a nonce twice
+  // under one key (NIST SP 800-38D §8), and the id is the single-use cache's key.
+  it('gives every sealed envelope its own id and nonce, across many envelopes', () => {
+    const seen = new Set<string>();
+    const n = 600;
+    for (let k = 0; k < n; k++) {
+      const bytes = encodeHandoff(new ExportedContext('NTLM', packed), { key });
+      const { bodyOffset } = readHandoffHeader(bytes);
+      seen.add(bytes.subarray(8, 24).toString('hex'));
+      seen.add(bytes.subarray(bodyOffset - 4 - 12, bodyOffset - 4).toString('hex'));
+      expect(decodeHandoff(bytes, { key }).packed).toEqual(packed);
+    }
+    // No id or nonce repeats, and no bytes serve as both.
+    expect(seen.size).toBe(2 * n);
+  });
+
   it('rejects every truncation of a valid envelope', () => {
     for (const bytes of [encodeHandoff(new ExportedContext('NTLM', packed)), encodeHandoff(new ExportedContext('NTLM', packed), { key })]) {
       for (let n = 0; n < bytes.length; n++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
+import { crc32 } from 'node:zlib';
 import { backend, creds, expectSspi, handshake } from './helpers.js';
 import { SecPkgContextExport } from '../../lib/flags.js';
 import { keyBuffersForTest, credentialKeyBuffersForTest } from '../../lib/fallback/internal.js';
@@ -86,6 +87,32 @@ describe('ExportSecurityContext / ImportSecurityContext', () => {
     expect(backend.queryContextAttributes(viaNegotiate, 'negotiationInfo')).toEqual({ packageName: 'NTLM', state: 0 });
     backend.deleteSecurityContext(viaNegotiate);
     await expectSspi(backend.importSecurityContext('Kerberos', packed), 'SEC_E_SECPKG_NOT_FOUND');
+  });
+
+  // docs/ntlm-packed-context.md: the send and receive RC4 states are 256-byte
+  // S-boxes at 132 and 390, each a permutation of 0..255, and a CRC-32 (zlib)
+  // of everything before it closes the context. With the checksum fixed up, only
+  // the permutation check stands between a bad S-box and an imported context.
+  it('refuses an RC4 state that is not a permutation, wherever the repeated value sits', async () => {
+    const { s } = await pair();
+    const { packed } = await backend.exportSecurityContext(s, 0);
+    const resealed = (m: Buffer): Buffer => {
+      m.writeUInt32LE(crc32(m.subarray(0, m.length - 4)) >>> 0, m.length - 4);
+      return m;
+    };
+    // Every offset of a 4-entry step, at the start, middle and end of both boxes.
+    for (const box of [132, 390]) {
+      for (const k of [0, 1, 2, 3, 125, 126, 127, 128, 252, 253, 254, 255]) {
+        const m = Buffer.from(packed);
+        m[box + k] = m[box + ((k + 1) % 256)]!;
+        await expect(backend.importSecurityContext('NTLM', resealed(m))).rejects.toMatchObject({ code: 'SEC_E_INVALID_TOKEN', message: expect.stringMatching(/not a permutation/) });
+      }
+    }
+    // Two entries swapped is still a permutation: it imports (the check refuses only duplicates).
+    const swapped = Buffer.from(packed);
+    [swapped[390 + 7], swapped[390 + 200]] = [swapped[390 + 200]!, swapped[390 + 7]!];
+    const ok = await backend.importSecurityContext('NTLM', resealed(swapped));
+    backend.deleteSecurityContext(ok);
   });
 });
 
