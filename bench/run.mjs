@@ -12,7 +12,7 @@
 //
 // Figures: median of the samples, with min/q1/q3/max as the spread. The goals
 // (handshakes/s >= peer, export+import us <= peer, 64 KiB seal+unseal MB/s
-// >= 0.5 x peer) are checked here and only here, never in timed tests.
+// >= 0.75 x peer, issue 14) are checked here and only here, never in timed tests.
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -205,7 +205,7 @@ function table(fallback, peer, peerReason, soak) {
   const rows = [
     ['full NTLMv2 handshake (client+server)', 'handshakes/s', 'handshakesPerSec', 0, 'higher', (f, p) => f / p, (r) => r >= 1, 'fallback >= peer'],
     ['export+import, server ctx (in-process)', 'µs', 'exportImportMicros', 2, 'lower', (f, p) => p / f, (r) => r >= 1, 'fallback <= peer'],
-    ['seal+unseal 64 KiB', 'MB/s', 'sealUnseal64KiBMBps', 1, 'higher', (f, p) => f / p, (r) => r >= 0.5, 'fallback >= 0.5 x peer'],
+    ['seal+unseal 64 KiB', 'MB/s', 'sealUnseal64KiBMBps', 1, 'higher', (f, p) => f / p, (r) => r >= 0.75, 'fallback >= 0.75 x peer (issue 14)'],
   ];
   const lines = [];
   const w = [40, 13, 12, 12, 9, 6];
