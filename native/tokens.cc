@@ -39,14 +39,20 @@ uint64_t DuplicateTokenInto(Napi::Env env, HANDLE token, DWORD pid) {
   return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(remote));
 }
 
-Napi::Array TokenPrivilegeNames(Napi::Env env, HANDLE token) {
+// A variable-size GetTokenInformation class: asks for the size, then fetches.
+static std::vector<unsigned char> TokenInformation(Napi::Env env, HANDLE token, TOKEN_INFORMATION_CLASS cls) {
   DWORD size = 0;
-  GetTokenInformation(token, TokenPrivileges, nullptr, 0, &size);
+  GetTokenInformation(token, cls, nullptr, 0, &size);
   if (size == 0) ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
   std::vector<unsigned char> data(size);
-  if (!GetTokenInformation(token, TokenPrivileges, data.data(), size, &size)) {
+  if (!GetTokenInformation(token, cls, data.data(), size, &size)) {
     ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
   }
+  return data;
+}
+
+Napi::Array TokenPrivilegeNames(Napi::Env env, HANDLE token) {
+  const std::vector<unsigned char> data = TokenInformation(env, token, TokenPrivileges);
   const auto* privileges = reinterpret_cast<const TOKEN_PRIVILEGES*>(data.data());
   Napi::Array names = Napi::Array::New(env);
   uint32_t n = 0;
@@ -60,13 +66,7 @@ Napi::Array TokenPrivilegeNames(Napi::Env env, HANDLE token) {
 }
 
 Napi::Value TokenUserSid(Napi::Env env, HANDLE token) {
-  DWORD size = 0;
-  GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-  if (size == 0) ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
-  std::vector<unsigned char> data(size);
-  if (!GetTokenInformation(token, TokenUser, data.data(), size, &size)) {
-    ThrowWin32(env, SEC_E_INVALID_HANDLE, "GetTokenInformation", GetLastError());
-  }
+  std::vector<unsigned char> data = TokenInformation(env, token, TokenUser);
   wchar_t* text = nullptr;
   if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(data.data())->User.Sid, &text)) {
     ThrowWin32(env, SEC_E_INTERNAL_ERROR, "ConvertSidToStringSidW", GetLastError());
