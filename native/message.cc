@@ -3,6 +3,7 @@
 // Wire format (docs/native-message-format.md): a signature is the used part of the
 // SECBUFFER_TOKEN; a sealed message is token || ciphertext || padding, each as long as the
 // package said it used (Kerberos may write less than cbSecurityTrailer, and padding).
+#include <utility>
 #include <vector>
 
 #include "buffers.h"
@@ -139,8 +140,10 @@ Napi::Value DecryptCall(const Napi::CallbackInfo& info) {
   LockedContext ctx = Context::Lock(env, info[0], op);
   if (message.empty()) ThrowSspi(env, SEC_E_INVALID_TOKEN, op, "the message is empty");
   if (ctx->decryptLayout != DecryptLayout::kTokenData) {
-    Decrypted r = DecryptStream(ctx, message);
     const bool untried = ctx->decryptLayout == DecryptLayout::kUnknown;
+    // A known STREAM package decrypts our copy in place; a first try keeps the message for
+    // the TOKEN + DATA attempt.
+    Decrypted r = untried ? DecryptStream(ctx, message) : DecryptStream(ctx, std::move(message));
     if (!FAILED(r.status)) {
       ctx->decryptLayout = DecryptLayout::kStream;
       return ToBuffer(env, r.plain.data(), r.plain.size());
